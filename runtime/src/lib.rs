@@ -1,0 +1,47 @@
+//! tagsan runtime: a tagged heap on any x86_64 CPU, shadow memory, the
+//! allocator that tags it, the checks instrumented code calls, and reports.
+//!
+//! Split by concern, as compiler-rt's `lib/hwasan` is:
+//!
+//! | module          | what lives there                                          |
+//! |-----------------|-----------------------------------------------------------|
+//! | `layout`        | where tags sit in pointers, heap/shadow addresses, encoding |
+//! | `mapping`       | creating the heap aliases and the shadow                  |
+//! | `shadow`        | reading and writing memory tags, short granules           |
+//! | `tags`          | choosing tags (random, never equal to a neighbour's)       |
+//! | `allocator`     | size classes, chunk metadata, thread caches, quarantine   |
+//! | `interceptors`  | malloc/free/... and C++ operator new/delete               |
+//! | `checks`        | `__hwasan_{load,store}*`, `__hwasan_mem*`                 |
+//! | `abi`           | the rest of the `__hwasan_*` interface, `__hwasan_tls`    |
+//! | `flags`         | `TAGSAN_OPTIONS`                                          |
+//! | `init`          | start-up (lazy, works before `__hwasan_init`)             |
+//! | `thread`        | thread ids and per-thread state                          |
+//! | `fork`          | giving a forked child its own heap                        |
+//! | `internal_alloc`| the runtime's own memory, never the user's malloc         |
+//! | `sync`          | locks usable before init, in reports and across fork      |
+//! | `stack_depot`   | deduplicated stack traces taken at malloc and free        |
+//! | `unwind`        | the fast frame-pointer unwinder                          |
+//! | `symbolize`     | in-process DWARF symbolization                            |
+//! | `report`        | classifying and printing errors                           |
+//! | `output`        | stderr / `log_path`, without allocating from the user heap|
+
+pub mod layout;
+
+pub mod abi;
+pub mod allocator;
+pub mod checks;
+pub mod flags;
+pub mod fork;
+pub mod init;
+pub mod interceptors;
+pub mod internal_alloc;
+pub mod mapping;
+pub mod output;
+pub mod report;
+pub mod shadow;
+pub mod stack_depot;
+pub mod symbolize;
+pub mod sync;
+pub mod tags;
+pub mod thread;
+pub mod unwind;
