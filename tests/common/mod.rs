@@ -1,0 +1,152 @@
+//! Shared helpers of the end-to-end tests: build a real program through the
+//! real plugin, link it with the real runtime, run it, and look at what a
+//! user would see.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory holding the `tagsan` binary, the plugin and the runtime.
+pub fn artifacts() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tagsan")).parent().unwrap().to_path_buf()
+}
+
+pub fn tagsan_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tagsan"))
+}
+
+pub fn plugin() -> PathBuf {
+    let p = artifacts().join("libtagsan_pass.so");
+    assert!(p.exists(), "{} is missing: build the workspace first (cargo build --release --workspace)", p.display());
+    p
+}
+
+pub fn runtime() -> PathBuf {
+    artifacts().join("libtagsan_rt.a")
+}
+
+pub fn runtime_dynamic_list() -> PathBuf {
+    artifacts().join("libtagsan_rt.syms")
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Linker arguments that bring in the runtime and export its malloc.
+pub fn runtime_link_args() -> Vec<String> {
+    vec![
+        runtime().display().to_string(),
+        format!("-Wl,--dynamic-list={}", runtime_dynamic_list().display()),
+        "-lpthread".into(),
+    ]
+}
+
+/// Runs a command, panicking with its output if it fails.
+pub fn check(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Compiles and links C (or C++, by extension) sources through
+/// `clang-22 -fpass-plugin` with the runtime, at `-O{opt}` with `-g`.
+pub fn build_c(name: &str, sources: &[&Path], opt: &str, extra: &[&str]) -> PathBuf {
+    let dir = scratch(name);
+    let exe = dir.join(name);
+    let is_cxx = sources.iter().any(|s| s.extension().is_some_and(|e| e == "cc" || e == "cpp"));
+    let mut cmd = Command::new(if is_cxx { "clang++-22" } else { "clang-22" });
+    cmd.arg(format!("-fpass-plugin={}", plugin().display()))
+        .args(["-g", "-fno-omit-frame-pointer", &format!("-O{opt}")])
+        .args(sources)
+        .args(extra)
+        .arg("-o")
+        .arg(&exe)
+        .args(runtime_link_args());
+    check(&mut cmd);
+    exe
+}
+
+/// Compiles a Rust program through `rustc -Z llvm-plugins` with the runtime.
+pub fn build_rust(name: &str, source: &Path, opt: &str, extra: &[&str]) -> PathBuf {
+    let dir = scratch(name);
+    let exe = dir.join(name);
+    let mut cmd = Command::new("rustc");
+    cmd.env("RUSTC_BOOTSTRAP", "1")
+        .arg(format!("-Zllvm-plugins={}", plugin().display()))
+        .args(["-g", "-Cforce-frame-pointers=yes", &format!("-Copt-level={opt}"), "--edition=2021"])
+        .arg(source)
+        .args(extra)
+        .arg("-o")
+        .arg(&exe);
+    for arg in runtime_link_args() {
+        cmd.arg(format!("-Clink-arg={arg}"));
+    }
+    check(&mut cmd);
+    exe
+}
+
+/// What a run showed.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `exe` with extra environment variables.
+pub fn run(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = Command::new(exe)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl Run {
+    /// Asserts the run was clean: exit 0 and no report.
+    pub fn assert_clean(&self) {
+        assert!(
+            self.code == Some(0) && !self.stderr.contains("TagSanitizer"),
+            "expected a clean run, got exit {:?}:\n{}",
+            self.code,
+            self.stderr
+        );
+    }
+
+    /// Asserts a report of `kind` (e.g. "heap-buffer-overflow") was printed.
+    pub fn assert_report(&self, kind: &str) {
+        let header = format!("ERROR: TagSanitizer: {kind} on address");
+        assert!(self.stderr.contains(&header), "expected `{header}`, got exit {:?}:\n{}", self.code, self.stderr);
+    }
+
+    /// Asserts every pattern appears in stderr, in order.
+    pub fn assert_stderr_in_order(&self, patterns: &[&str]) {
+        let mut rest = self.stderr.as_str();
+        for p in patterns {
+            match rest.find(p) {
+                Some(i) => rest = &rest[i + p.len()..],
+                None => panic!("`{p}` not found (in order) in:\n{}", self.stderr),
+            }
+        }
+    }
+}
