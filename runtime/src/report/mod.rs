@@ -6,13 +6,7 @@
 //! allocates from the user heap and never deadlocks: one report at a time
 //! (others wait), and a report that faults or re-enters ends the process.
 
-/// Where a report was raised from: the faulting pc and the frame to unwind
-/// from (the caller of the runtime entry point).
-#[derive(Clone, Copy, Debug)]
-pub struct Origin {
-    pub pc: usize,
-    pub frame: usize,
-}
+pub use crate::unwind::Origin;
 
 /// A load or store whose pointer tag does not match the memory tag.
 /// Returns if recovering (`_noabort` check or `halt_on_error=0`).
