@@ -1,0 +1,31 @@
+//! Builds the C++ shim (pass/shim/*.cpp): the only part of the plugin the
+//! LLVM C API cannot express, i.e. registering with the new PassBuilder.
+//! It is compiled against the headers of the LLVM the host must be (22);
+//! libLLVM itself is never linked: the host process provides it.
+
+use std::process::Command;
+
+fn llvm_config(arg: &str) -> String {
+    let exe = std::env::var("LLVM_CONFIG").unwrap_or_else(|_| "llvm-config-22".to_string());
+    let out = Command::new(&exe)
+        .arg(arg)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{exe} {arg}`: {e} (install llvm-22-dev)"));
+    assert!(out.status.success(), "`{exe} {arg}` failed");
+    String::from_utf8(out.stdout).expect("llvm-config output is not UTF-8")
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=shim");
+    println!("cargo:rerun-if-env-changed=LLVM_CONFIG");
+    let mut build = cc::Build::new();
+    // LLVM's headers are noisy under -Wextra; warnings stay at the compiler default.
+    build.cpp(true).file("shim/register.cpp").warnings(false);
+    for flag in llvm_config("--cxxflags").split_whitespace() {
+        build.flag(flag);
+    }
+    // LLVM is built without RTTI; our pass class must not need typeinfo of
+    // LLVM classes that the host does not export.
+    build.flag_if_supported("-fno-rtti");
+    build.compile("tagsan_shim");
+}

@@ -1,0 +1,114 @@
+//! The boundary with the host LLVM (opt, clang, rustc): the plugin entry
+//! point, the LLVM version check, the FFI declarations of the C++ shim, and
+//! the panic guard.
+
+use std::ffi::{c_char, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
+
+use llvm_sys::prelude::{LLVMModuleRef, LLVMValueRef};
+
+/// The LLVM major version whose C++ ABI the shim was compiled against.
+const LLVM_MAJOR: u32 = 22;
+/// `LLVM_PLUGIN_API_VERSION` of LLVM 22 (llvm/Plugins/PassPlugin.h).
+const PLUGIN_API_VERSION: u32 = 2;
+
+/// `llvm::PassPluginLibraryInfo` of LLVM 22: five fields, 40 bytes.
+#[repr(C)]
+pub struct PassPluginLibraryInfo {
+    api_version: u32,
+    plugin_name: *const c_char,
+    plugin_version: *const c_char,
+    register_callbacks: Option<unsafe extern "C" fn(*mut c_void)>,
+    pre_codegen_callback: *const c_void,
+}
+
+/// The first four fields, common to every plugin API version so far: all a
+/// host older than 22 reads (and all it has room for) before it sees that
+/// the API version is wrong.
+#[repr(C)]
+pub struct PassPluginLibraryInfoPrefix {
+    api_version: u32,
+    plugin_name: *const c_char,
+    plugin_version: *const c_char,
+    register_callbacks: *const c_void,
+}
+
+extern "C" {
+    fn tagsan_shim_register_callbacks(pass_builder: *mut c_void);
+    fn tagsan_shim_emit_error(module: LLVMModuleRef, msg: *const c_char, len: usize);
+    fn tagsan_shim_is_swifterror(value: LLVMValueRef) -> bool;
+}
+
+/// The plugin entry point, called by `PassPlugin::Load`.
+///
+/// The struct is returned through a hidden pointer (x86_64 SysV `sret`,
+/// passed in rdi and returned in rax): taking that pointer explicitly lets
+/// us write only the 32 bytes every host version allocates when the host is
+/// not LLVM 22, instead of overflowing its stack with our 40-byte struct.
+///
+/// # Safety
+/// Called by the host with a pointer to storage for the struct.
+#[no_mangle]
+pub unsafe extern "C" fn llvmGetPassPluginInfo(
+    out: *mut PassPluginLibraryInfo,
+) -> *mut PassPluginLibraryInfo {
+    const NAME: &[u8] = b"tagsan\0";
+    const VERSION: &[u8] = concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes();
+    let (mut major, mut minor, mut patch) = (0, 0, 0);
+    llvm_sys::core::LLVMGetVersion(&mut major, &mut minor, &mut patch);
+    if major != LLVM_MAJOR {
+        eprintln!(
+            "tagsan: this plugin was built for LLVM {LLVM_MAJOR}, but the host is LLVM \
+             {major}.{minor}.{patch}; refusing to load (use a host built on LLVM {LLVM_MAJOR})"
+        );
+        // API version 0 makes any host refuse the plugin cleanly.
+        out.cast::<PassPluginLibraryInfoPrefix>()
+            .write(PassPluginLibraryInfoPrefix {
+                api_version: 0,
+                plugin_name: NAME.as_ptr().cast(),
+                plugin_version: VERSION.as_ptr().cast(),
+                register_callbacks: std::ptr::null(),
+            });
+        return out;
+    }
+    out.write(PassPluginLibraryInfo {
+        api_version: PLUGIN_API_VERSION,
+        plugin_name: NAME.as_ptr().cast(),
+        plugin_version: VERSION.as_ptr().cast(),
+        register_callbacks: Some(tagsan_shim_register_callbacks),
+        pre_codegen_callback: std::ptr::null(),
+    });
+    out
+}
+
+/// Reports `msg` through the module's LLVMContext (`LLVMContext::emitError`):
+/// opt, clang and rustc print it as an error and exit non-zero.
+pub fn emit_error(module: LLVMModuleRef, msg: &str) {
+    // SAFETY: module is live (we are running on it); msg is valid for len.
+    unsafe { tagsan_shim_emit_error(module, msg.as_ptr().cast(), msg.len()) }
+}
+
+/// `Value::isSwiftError()`: swifterror allocas and arguments.
+pub fn is_swifterror(value: LLVMValueRef) -> bool {
+    // SAFETY: value is a live value of the module being instrumented.
+    unsafe { tagsan_shim_is_swifterror(value) }
+}
+
+/// Runs `f`, turning a panic into `Err(message)`. Never lets it unwind
+/// into the host. The default panic hook (which prints a multi-line
+/// message) is silenced once: the panic is reported as one LLVM error by
+/// the caller. This only affects the plugin's own copy of std.
+pub fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "panic".to_string()
+        }
+    })
+}
