@@ -1,0 +1,134 @@
+//! Where things are: the plugin and the runtime live next to the `tagsan`
+//! executable (`target/release/` after `cargo build --release --workspace`,
+//! or `<prefix>/lib/tagsan/` next to `<prefix>/bin/tagsan` when installed);
+//! the LLVM 22 tools are on PATH or in /usr/lib/llvm-22/bin.
+
+use std::env;
+use std::path::{Path, PathBuf};
+
+use crate::cli::Fail;
+
+pub const PLUGIN: &str = "libtagsan_pass.so";
+pub const RUNTIME: &str = "libtagsan_rt.a";
+pub const DYNAMIC_LIST: &str = "libtagsan_rt.syms";
+
+/// How to get the plugin and runtime built, said in errors.
+pub const BUILD_HINT: &str = "build them with `cargo build --release --workspace` in the tagsan checkout";
+
+/// The directories searched for the plugin and the runtime, best first.
+pub fn artifact_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = env::var_os("TAGSAN_HOME") {
+        dirs.push(PathBuf::from(dir));
+    }
+    if let Ok(exe) = env::current_exe() {
+        let exe = exe.canonicalize().unwrap_or(exe);
+        if let Some(dir) = exe.parent() {
+            dirs.push(dir.to_path_buf());
+            // A test binary in target/<profile>/deps runs beside the others.
+            if dir.ends_with("deps") {
+                dirs.extend(dir.parent().map(Path::to_path_buf));
+            }
+            dirs.extend(dir.parent().map(|p| p.join("lib/tagsan")));
+        }
+    }
+    dirs
+}
+
+/// Finds one artifact: `TAGSAN_<VAR>` if set, else the first directory of
+/// [`artifact_dirs`] that has it.
+pub fn find(name: &str, var: &str) -> Result<PathBuf, String> {
+    if let Some(path) = env::var_os(var) {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("{var}={} does not exist", path.display()))
+        };
+    }
+    let dirs = artifact_dirs();
+    for dir in &dirs {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    Err(format!("{name} not found (looked in {}); {BUILD_HINT}", looked.join(", ")))
+}
+
+/// The pass plugin.
+pub fn plugin() -> Result<PathBuf, Fail> {
+    find(PLUGIN, "TAGSAN_PLUGIN").map_err(Fail::new)
+}
+
+/// The runtime archive and its linker dynamic list (always side by side).
+pub struct Runtime {
+    pub archive: PathBuf,
+    pub dynamic_list: PathBuf,
+}
+
+pub fn runtime() -> Result<Runtime, Fail> {
+    let archive = find(RUNTIME, "TAGSAN_RUNTIME").map_err(Fail::new)?;
+    let dynamic_list = archive.with_file_name(DYNAMIC_LIST);
+    if !dynamic_list.is_file() {
+        return Err(Fail::new(format!(
+            "{} is missing next to {}; {BUILD_HINT}",
+            DYNAMIC_LIST,
+            archive.display()
+        )));
+    }
+    Ok(Runtime { archive, dynamic_list })
+}
+
+impl Runtime {
+    /// What a C/C++ link of an executable needs.
+    pub fn link_args(&self) -> Vec<String> {
+        vec![
+            self.archive.display().to_string(),
+            format!("-Wl,--dynamic-list={}", self.dynamic_list.display()),
+            "-lpthread".into(),
+        ]
+    }
+}
+
+/// An LLVM 22 tool: `$VAR` if set, else `name` on PATH, else
+/// /usr/lib/llvm-22/bin/<base>.
+pub fn llvm_tool(var: &str, name: &str, base: &str) -> PathBuf {
+    if let Some(p) = env::var_os(var).filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = on_path(name) {
+        return p;
+    }
+    let fallback = Path::new("/usr/lib/llvm-22/bin").join(base);
+    if fallback.is_file() {
+        return fallback;
+    }
+    PathBuf::from(name)
+}
+
+/// `name` resolved on PATH, if it is there.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let path = env::var_os("PATH")?;
+    env::split_paths(&path).map(|d| d.join(name)).find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+pub fn clang() -> PathBuf {
+    llvm_tool("TAGSAN_CLANG", "clang-22", "clang")
+}
+pub fn clangxx() -> PathBuf {
+    llvm_tool("TAGSAN_CLANGXX", "clang++-22", "clang++")
+}
+pub fn opt() -> PathBuf {
+    llvm_tool("TAGSAN_OPT", "opt-22", "opt")
+}
+
+/// What to install when an LLVM 22 tool is missing.
+pub const LLVM_INSTALL_HINT: &str =
+    "; install LLVM 22: apt-get install clang-22 llvm-22-dev llvm-22-tools libclang-rt-22-dev lld-22 (or run scripts/setup), then check with `tagsan doctor`";
