@@ -20,6 +20,7 @@
 #include "llvm/Support/ErrorHandling.h"
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,7 @@ void *tagsan_options_parse(const char *Text, size_t Len, TagsanErrorSink Sink,
                            void *SinkCtx);
 void tagsan_options_free(void *Options);
 bool tagsan_run_module(LLVMModuleRef M, const void *Options);
+void tagsan_shim_emit_error(LLVMModuleRef M, const char *Msg, size_t Len);
 }
 
 namespace {
@@ -57,7 +59,8 @@ public:
 
   PreservedAnalyses run(Module &M, ModuleAnalysisManager &) {
     if (!Options) {
-      M.getContext().emitError(DeferredError);
+      tagsan_shim_emit_error(wrap(&M), DeferredError.data(),
+                             DeferredError.size());
       return PreservedAnalyses::all();
     }
     return tagsan_run_module(wrap(&M), Options.get())
@@ -129,10 +132,19 @@ extern "C" {
 // The PassBuilder callback stored in PassPluginLibraryInfo by Rust.
 void tagsan_shim_register_callbacks(PassBuilder &PB) { registerCallbacks(PB); }
 
-// Report an error the way LLVM passes do: clang and rustc print it as one
-// "error:" line and fail the compilation.
+// Report an error through the LLVMContext (emitError): opt and clang print
+// it as one "error:" line and fail the compilation.
+//
+// rustc is different: measured with rustc 1.95, its diagnostic handler
+// swallows generic (and "unsupported") diagnostics raised by a plugin pass,
+// so the build would silently succeed. We detect rustc by a symbol its
+// driver exports and stop with a fatal error instead, which rustc prints as
+// one "rustc-LLVM ERROR: ..." line (exit status 101).
 void tagsan_shim_emit_error(LLVMModuleRef M, const char *Msg, size_t Len) {
-  unwrap(M)->getContext().emitError(StringRef(Msg, Len));
+  StringRef Text(Msg, Len);
+  if (dlsym(RTLD_DEFAULT, "LLVMRustStringWriteImpl"))
+    report_fatal_error(Twine(Text), /*gen_crash_diag=*/false);
+  unwrap(M)->getContext().emitError(Text);
 }
 
 bool tagsan_shim_is_swifterror(LLVMValueRef V) {
