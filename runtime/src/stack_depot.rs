@@ -71,7 +71,9 @@ pub fn store(tid: u32, frames: &[usize]) -> StackId {
         return StackId(0);
     }
     let frames = &frames[..frames.len().min(MAX_DEPTH)];
-    let Some(arena) = arena() else { return StackId(0) };
+    let Some(arena) = arena() else {
+        return StackId(0);
+    };
     let hash = hash_stack(tid, frames);
     let bucket = &TABLE[(hash as usize) & (BUCKETS - 1)];
     let mut head = bucket.load(Ordering::Acquire);
@@ -92,7 +94,12 @@ pub fn store(tid: u32, frames: &[usize]) -> StackId {
         }
         loop {
             *rec.add(1) = tid as u64 | (head as u64) << 32;
-            match bucket.compare_exchange_weak(head, at as u32, Ordering::Release, Ordering::Acquire) {
+            match bucket.compare_exchange_weak(
+                head,
+                at as u32,
+                Ordering::Release,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => return StackId(at as u32),
                 Err(now) => {
                     // Someone published first; it may be this very stack.
@@ -110,7 +117,10 @@ pub fn store(tid: u32, frames: &[usize]) -> StackId {
 pub fn lookup(id: StackId) -> Option<StoredStack> {
     let at = id.0 as usize;
     let arena = ARENA.load(Ordering::Acquire);
-    if at == 0 || arena.is_null() || at + HEADER_WORDS > USED.load(Ordering::Acquire).min(ARENA_BYTES / 8) {
+    if at == 0
+        || arena.is_null()
+        || at + HEADER_WORDS > USED.load(Ordering::Acquire).min(ARENA_BYTES / 8)
+    {
         return None;
     }
     unsafe {
@@ -169,7 +179,14 @@ fn find(arena: *mut u64, id: u32, hash: u32, tid: u32, frames: &[usize]) -> Opti
 }
 
 /// Like `find`, but stops at record `stop` (already searched).
-fn find_until(arena: *mut u64, mut id: u32, stop: u32, hash: u32, tid: u32, frames: &[usize]) -> Option<StackId> {
+fn find_until(
+    arena: *mut u64,
+    mut id: u32,
+    stop: u32,
+    hash: u32,
+    tid: u32,
+    frames: &[usize],
+) -> Option<StackId> {
     while id != 0 && id != stop {
         unsafe {
             let rec = arena.add(id as usize);
@@ -177,7 +194,8 @@ fn find_until(arena: *mut u64, mut id: u32, stop: u32, hash: u32, tid: u32, fram
             let len = (*rec >> 32) as usize;
             let link = *rec.add(1);
             if h == hash && len == frames.len() && link as u32 == tid {
-                let stored = core::slice::from_raw_parts(rec.add(HEADER_WORDS) as *const usize, len);
+                let stored =
+                    core::slice::from_raw_parts(rec.add(HEADER_WORDS) as *const usize, len);
                 if stored == frames {
                     return Some(StackId(id));
                 }
@@ -195,7 +213,10 @@ fn hash_stack(tid: u32, frames: &[usize]) -> u32 {
         let mut k = f as u64;
         k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
         k ^= k >> 33;
-        h = (h ^ k).rotate_left(27).wrapping_mul(5).wrapping_add(0x52dc_e729);
+        h = (h ^ k)
+            .rotate_left(27)
+            .wrapping_mul(5)
+            .wrapping_add(0x52dc_e729);
     }
     h ^= h >> 33;
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);

@@ -27,7 +27,10 @@ impl Origin {
         let fp: usize;
         unsafe {
             core::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags));
-            Origin { pc: *(fp as *const usize).add(1), frame: *(fp as *const usize) }
+            Origin {
+                pc: *(fp as *const usize).add(1),
+                frame: *(fp as *const usize),
+            }
         }
     }
 
@@ -98,7 +101,10 @@ fn query_stack_bounds() -> Option<StackBounds> {
         if rc != 0 || size == 0 {
             return None;
         }
-        Some(StackBounds { lo: addr as usize, hi: addr as usize + size })
+        Some(StackBounds {
+            lo: addr as usize,
+            hi: addr as usize + size,
+        })
     }
 }
 
@@ -106,7 +112,9 @@ fn query_stack_bounds() -> Option<StackBounds> {
 #[inline(always)]
 fn current_sp() -> usize {
     let sp: usize;
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
     sp
 }
 
@@ -136,7 +144,10 @@ pub unsafe fn walk(origin: Origin, bounds: StackBounds, out: &mut [usize]) -> us
     let mut fp = origin.frame;
     while n < out.len() {
         // A frame record is two words: saved rbp, then the return address.
-        if fp % core::mem::align_of::<usize>() != 0 || fp < bounds.lo || fp > bounds.hi.saturating_sub(16) {
+        if fp % core::mem::align_of::<usize>() != 0
+            || fp < bounds.lo
+            || fp > bounds.hi.saturating_sub(16)
+        {
             break;
         }
         let next = *(fp as *const usize);
@@ -195,8 +206,25 @@ mod tests {
     fn garbage_frame_pointers_stop_the_walk() {
         let b = current_stack_bounds().unwrap();
         let mut out = [0usize; 16];
-        for fp in [0usize, 1, 7, 0x1000, usize::MAX - 7, b.hi, b.lo.wrapping_sub(16)] {
-            let n = unsafe { walk(Origin { pc: 0x1234, frame: fp }, b, &mut out) };
+        for fp in [
+            0usize,
+            1,
+            7,
+            0x1000,
+            usize::MAX - 7,
+            b.hi,
+            b.lo.wrapping_sub(16),
+        ] {
+            let n = unsafe {
+                walk(
+                    Origin {
+                        pc: 0x1234,
+                        frame: fp,
+                    },
+                    b,
+                    &mut out,
+                )
+            };
             assert_eq!(n, 1, "fp {fp:#x}");
             assert_eq!(out[0], 0x1234);
         }
@@ -208,23 +236,49 @@ mod tests {
         let mut frames = [0usize; 8];
         let base = frames.as_mut_ptr() as usize;
         frames[..2].copy_from_slice(&[base, 0x5000]); // saved rbp = itself
-        let b = StackBounds { lo: base, hi: base + 64 };
+        let b = StackBounds {
+            lo: base,
+            hi: base + 64,
+        };
         let mut out = [0usize; 16];
-        let n = unsafe { walk(Origin { pc: 0x1234, frame: frames.as_ptr() as usize }, b, &mut out) };
+        let n = unsafe {
+            walk(
+                Origin {
+                    pc: 0x1234,
+                    frame: frames.as_ptr() as usize,
+                },
+                b,
+                &mut out,
+            )
+        };
         assert_eq!(&out[..n], &[0x1234, 0x5000]);
         // Increasing chain: 3 records then a zero return address.
         let mut chain = [0usize; 8];
         let base = chain.as_mut_ptr() as usize;
         chain.copy_from_slice(&[base + 16, 0x6000, base + 32, 0x7000, base + 48, 0, 0, 0]);
-        let b = StackBounds { lo: base, hi: base + 64 };
-        let n = unsafe { walk(Origin { pc: 1 << 20, frame: chain.as_ptr() as usize }, b, &mut out) };
+        let b = StackBounds {
+            lo: base,
+            hi: base + 64,
+        };
+        let n = unsafe {
+            walk(
+                Origin {
+                    pc: 1 << 20,
+                    frame: chain.as_ptr() as usize,
+                },
+                b,
+                &mut out,
+            )
+        };
         assert_eq!(&out[..n], &[1 << 20, 0x6000, 0x7000]);
     }
 
     #[test]
     fn threads_get_their_own_bounds() {
         let main = current_stack_bounds().unwrap();
-        let other = std::thread::spawn(|| current_stack_bounds().unwrap()).join().unwrap();
+        let other = std::thread::spawn(|| current_stack_bounds().unwrap())
+            .join()
+            .unwrap();
         assert_ne!(main, other);
     }
 }

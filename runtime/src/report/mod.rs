@@ -1,34 +1,363 @@
 //! Error reports, in HWASan's structure on the report stream:
 //! `ERROR: TagSanitizer: <kind> on address ADDR at pc PC`, the access line,
-//! the region line, stacks, memory tags and a `SUMMARY:` line.
+//! the stack, the region line with the block's stacks, memory tags and a
+//! `SUMMARY:` line.
 //!
-//! Entry points are called by checks and by the allocator. A report never
-//! allocates from the user heap and never deadlocks: one report at a time
-//! (others wait), and a report that faults or re-enters ends the process.
+//! Entry points are called by checks and by the allocator (after it has
+//! released its locks: the report reads chunk info through the allocator's
+//! interface). A report never allocates from the user heap and never
+//! deadlocks: one report at a time (others wait), and a report that faults
+//! or re-enters ends the process (see `session`).
 
+pub mod classify;
+pub mod format;
+pub mod session;
+pub mod tag_dump;
+
+use core::fmt::Write;
+
+use crate::allocator::{self, AllocKind, ChunkInfo, ChunkState};
+use crate::layout;
+use crate::stack_depot::MAX_DEPTH;
 pub use crate::unwind::Origin;
+use format::{print_frames, print_stored_stack, region_line, summary_location, Out};
+
+/// The stack of the failing call, from `origin`.
+fn current_stack(origin: Origin, buf: &mut [usize; MAX_DEPTH]) -> usize {
+    let depth = crate::flags::flags()
+        .malloc_context_size
+        .clamp(1, MAX_DEPTH);
+    crate::unwind::unwind(origin, &mut buf[..depth])
+}
+
+fn pid() -> i32 {
+    unsafe { libc::getpid() }
+}
+
+fn header(out: &mut Out, kind: &str, addr: usize, pc: usize) {
+    let _ = writeln!(
+        out,
+        "=={}==ERROR: TagSanitizer: {kind} on address {addr:#x} at pc {pc:#x}",
+        pid()
+    );
+}
+
+fn summary(out: &mut Out, kind: &str, frames: &[usize]) {
+    if crate::flags::flags().print_summary {
+        let _ = writeln!(
+            out,
+            "SUMMARY: TagSanitizer: {kind} {}",
+            summary_location(frames)
+        );
+    }
+}
+
+/// The user-visible (tagged) address of a chunk's first byte.
+fn chunk_ptr(c: &ChunkInfo) -> usize {
+    layout::with_tag(c.begin, c.tag)
+}
+
+/// Region line plus the chunk's stacks: "allocated by" for a live chunk,
+/// "freed by" then "previously allocated by" for a freed one.
+fn describe_chunk(out: &mut Out, addr: usize, c: &ChunkInfo) {
+    let _ = writeln!(out, "{}", region_line(addr, chunk_ptr(c), c.requested_size));
+    match c.state {
+        ChunkState::Freed => {
+            print_stored_stack(out, "freed", c.free_stack);
+            let _ = writeln!(out);
+            print_stored_stack(out, "previously allocated", c.alloc_stack);
+        }
+        _ => print_stored_stack(out, "allocated", c.alloc_stack),
+    }
+}
+
+/// The first granule of `[addr, addr + size)` whose memory tag does not
+/// accept the pointer's tag, with its shadow byte; `addr` itself if none
+/// can be found (the shadow may be unreadable).
+fn first_bad_granule(addr: usize, size: usize, ptr_tag: u8) -> (usize, Option<u8>) {
+    let end = addr + size.max(1);
+    let mut a = addr;
+    while a < end {
+        let off = layout::heap_offset(a);
+        let Some(s) = tag_dump::shadow_at(off) else {
+            break;
+        };
+        let granule_end = (a | (layout::GRANULE_SIZE - 1)) + 1;
+        let ok = if s == ptr_tag {
+            true
+        } else if layout::is_short_granule(s) {
+            let valid = (s & 0x0f) as usize;
+            let last = end.min(granule_end) - 1;
+            (last & (layout::GRANULE_SIZE - 1)) < valid
+                && tag_dump::short_granule_tag(off) == Some(ptr_tag)
+        } else {
+            false
+        };
+        if !ok {
+            return (a, Some(s));
+        }
+        a = granule_end;
+    }
+    (addr, tag_dump::shadow_at(layout::heap_offset(addr)))
+}
 
 /// A load or store whose pointer tag does not match the memory tag.
 /// Returns if recovering (`_noabort` check or `halt_on_error=0`).
-pub fn tag_mismatch(_addr: usize, _size: usize, _is_write: bool, _recover: bool, _origin: Origin) {}
+pub fn tag_mismatch(addr: usize, size: usize, is_write: bool, recover: bool, origin: Origin) {
+    let halt = !recover && crate::flags::flags().halt_on_error;
+    let Some(session) = session::begin(halt, origin.pc) else {
+        return;
+    };
+    let mut stack = [0usize; MAX_DEPTH];
+    let n = current_stack(origin, &mut stack);
+    let frames = &stack[..n];
+    let ptr_tag = layout::ptr_tag(addr);
+    let classified = if layout::is_heap(addr) {
+        Some(classify::classify_heap(addr, size, ptr_tag))
+    } else {
+        None
+    };
+    let kind = classified.map_or("tag-mismatch", |c| c.cause.name());
 
-/// `free` of a chunk that is already free.
-pub fn double_free(_ptr: usize, _origin: Origin) {}
-
-/// `free` of a pointer that is not the start of a live heap block.
-pub fn invalid_free(_ptr: usize, _origin: Origin) {}
-
-/// A block freed by a deallocator that does not match its allocator.
-pub fn alloc_dealloc_mismatch(
-    _ptr: usize,
-    _allocated: crate::allocator::AllocKind,
-    _freed: crate::allocator::AllocKind,
-    _origin: Origin,
-) {
+    let mut out = Out::new();
+    header(&mut out, kind, addr, origin.pc);
+    let (bad, mem) = if layout::is_heap(addr) {
+        first_bad_granule(addr, size, ptr_tag)
+    } else {
+        (addr, None)
+    };
+    let mem_text = match mem {
+        Some(s) if layout::is_short_granule(s) => {
+            match tag_dump::short_granule_tag(layout::heap_offset(bad)) {
+                Some(real) => format!("{s:02x}({real:02x})"),
+                None => format!("{s:02x}"),
+            }
+        }
+        Some(s) => format!("{s:02x}"),
+        None => String::from("??"),
+    };
+    let _ = writeln!(
+        out,
+        "{} of size {size} at {addr:#x} tags: {ptr_tag:02x}/{mem_text} (ptr/mem) in thread T{}",
+        if is_write { "WRITE" } else { "READ" },
+        crate::thread::current_tid()
+    );
+    print_frames(&mut out, frames);
+    let _ = writeln!(out);
+    match classified.and_then(|c| c.chunk) {
+        Some(c) => describe_chunk(&mut out, addr, &c),
+        None if layout::is_heap(addr) => {
+            let _ = writeln!(
+                out,
+                "{addr:#x} is in the heap but not in any block the allocator knows of"
+            );
+        }
+        None => {
+            let _ = writeln!(out, "{addr:#x} is not in the tagged heap");
+        }
+    }
+    if crate::flags::flags().print_tags && layout::is_heap(addr) {
+        let _ = writeln!(out);
+        tag_dump::print(&mut out, bad);
+    }
+    summary(&mut out, kind, frames);
+    out.flush();
+    session.end();
 }
 
-/// An allocation that cannot be satisfied (too big, calloc overflow, bad
-/// alignment) when `allocator_may_return_null=0`. Never returns.
-pub fn bad_allocation(_what: &str, _size: usize, _origin: Origin) -> ! {
-    unsafe { libc::abort() }
+/// `free` of a chunk that is already free.
+pub fn double_free(ptr: usize, origin: Origin) {
+    let halt = crate::flags::flags().halt_on_error;
+    let Some(session) = session::begin(halt, origin.pc) else {
+        return;
+    };
+    let mut stack = [0usize; MAX_DEPTH];
+    let n = current_stack(origin, &mut stack);
+    let frames = &stack[..n];
+    let mut out = Out::new();
+    header(&mut out, "double-free", ptr, origin.pc);
+    let _ = writeln!(
+        out,
+        "attempting double-free on {ptr:#x} in thread T{}:",
+        crate::thread::current_tid()
+    );
+    print_frames(&mut out, frames);
+    let _ = writeln!(out);
+    if let Some(c) = allocator::chunk_at(ptr) {
+        describe_chunk(&mut out, ptr, &c);
+    }
+    summary(&mut out, "double-free", frames);
+    out.flush();
+    session.end();
+}
+
+/// What a pointer that is not a heap block's start points to.
+fn describe_non_heap(out: &mut Out, ptr: usize) {
+    if layout::is_heap(ptr) {
+        match allocator::chunk_at(ptr) {
+            Some(c) if layout::ptr_tag(ptr) != c.tag && c.begin == layout::untag(ptr) => {
+                let _ = writeln!(
+                    out,
+                    "{ptr:#x} has tag {:02x} but the block it points to has tag {:02x}:",
+                    layout::ptr_tag(ptr),
+                    c.tag
+                );
+                describe_chunk(out, ptr, &c);
+            }
+            Some(c) => {
+                let _ = writeln!(out, "{ptr:#x} is an interior pointer:");
+                describe_chunk(out, ptr, &c);
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{ptr:#x} is in the heap but not in any block the allocator knows of"
+                );
+            }
+        }
+        return;
+    }
+    if let Some(b) = crate::unwind::current_stack_bounds() {
+        if b.contains(ptr) {
+            let _ = writeln!(
+                out,
+                "{ptr:#x} is located in the stack of thread T{}",
+                crate::thread::current_tid()
+            );
+            return;
+        }
+    }
+    match crate::symbolize::describe_data(ptr) {
+        Some(d) => match d.symbol {
+            Some((name, start, size)) => {
+                let _ = writeln!(
+                    out,
+                    "{ptr:#x} is located {} bytes inside global variable '{name}' of size {size} in ({}+{:#x})",
+                    ptr - start,
+                    d.module,
+                    d.module_offset
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{ptr:#x} is located in a global section of ({}+{:#x})",
+                    d.module, d.module_offset
+                );
+            }
+        },
+        None => {
+            let _ = writeln!(
+                out,
+                "{ptr:#x} is not heap memory (not in any loaded module or the current stack)"
+            );
+        }
+    }
+}
+
+/// `free` of a pointer that is not the start of a live heap block.
+pub fn invalid_free(ptr: usize, origin: Origin) {
+    let halt = crate::flags::flags().halt_on_error;
+    let Some(session) = session::begin(halt, origin.pc) else {
+        return;
+    };
+    let mut stack = [0usize; MAX_DEPTH];
+    let n = current_stack(origin, &mut stack);
+    let frames = &stack[..n];
+    let mut out = Out::new();
+    header(&mut out, "invalid-free", ptr, origin.pc);
+    let _ = writeln!(
+        out,
+        "attempting free on address which was not malloc()-ed: {ptr:#x} in thread T{}",
+        crate::thread::current_tid()
+    );
+    print_frames(&mut out, frames);
+    let _ = writeln!(out);
+    describe_non_heap(&mut out, ptr);
+    summary(&mut out, "invalid-free", frames);
+    out.flush();
+    session.end();
+}
+
+fn alloc_name(k: AllocKind) -> &'static str {
+    match k {
+        AllocKind::Malloc => "malloc",
+        AllocKind::New => "operator new",
+        AllocKind::NewArray => "operator new []",
+    }
+}
+
+fn dealloc_name(k: AllocKind) -> &'static str {
+    match k {
+        AllocKind::Malloc => "free",
+        AllocKind::New => "operator delete",
+        AllocKind::NewArray => "operator delete []",
+    }
+}
+
+/// A block freed by a deallocator that does not match its allocator.
+pub fn alloc_dealloc_mismatch(ptr: usize, allocated: AllocKind, freed: AllocKind, origin: Origin) {
+    let halt = crate::flags::flags().halt_on_error;
+    let Some(session) = session::begin(halt, origin.pc) else {
+        return;
+    };
+    let mut stack = [0usize; MAX_DEPTH];
+    let n = current_stack(origin, &mut stack);
+    let frames = &stack[..n];
+    let mut out = Out::new();
+    header(&mut out, "alloc-dealloc-mismatch", ptr, origin.pc);
+    let _ = writeln!(
+        out,
+        "({} vs {}) on {ptr:#x} in thread T{}:",
+        alloc_name(allocated),
+        dealloc_name(freed),
+        crate::thread::current_tid()
+    );
+    print_frames(&mut out, frames);
+    let _ = writeln!(out);
+    if let Some(c) = allocator::chunk_at(ptr) {
+        describe_chunk(&mut out, ptr, &c);
+    }
+    let _ = writeln!(out, "HINT: if you don't care about these errors you may set TAGSAN_OPTIONS=alloc_dealloc_mismatch=0");
+    summary(&mut out, "alloc-dealloc-mismatch", frames);
+    out.flush();
+    session.end();
+}
+
+/// An allocation that cannot be satisfied, when
+/// `allocator_may_return_null=0`. `what` is the kind
+/// (`allocation-size-too-big`, `calloc-overflow`,
+/// `invalid-allocation-alignment`, `pvalloc-overflow`, `out-of-memory`...)
+/// and `size` the size (or alignment) at fault. Never returns.
+pub fn bad_allocation(what: &str, size: usize, origin: Origin) -> ! {
+    let Some(session) = session::begin(true, 0) else {
+        unsafe { libc::_exit(1) }
+    };
+    let mut stack = [0usize; MAX_DEPTH];
+    let n = current_stack(origin, &mut stack);
+    let frames = &stack[..n];
+    let mut out = Out::new();
+    let _ = writeln!(
+        out,
+        "=={}==ERROR: TagSanitizer: {what} at pc {:#x}",
+        pid(),
+        origin.pc
+    );
+    let detail = match what {
+        "calloc-overflow" => format!("calloc parameters overflow: count * size ({size:#x} requested in total) cannot be represented in type size_t"),
+        "invalid-allocation-alignment" => format!("invalid allocation alignment: {size:#x}, alignment must be a power of two"),
+        "allocation-size-too-big" => format!(
+            "requested allocation size {size:#x} exceeds maximum supported size of {:#x}",
+            layout::HEAP_SIZE
+        ),
+        _ => format!("requested allocation size {size:#x} cannot be satisfied"),
+    };
+    let _ = writeln!(out, "{detail} (thread T{})", crate::thread::current_tid());
+    print_frames(&mut out, frames);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "HINT: if you would rather have the allocator return NULL, set TAGSAN_OPTIONS=allocator_may_return_null=1");
+    summary(&mut out, what, frames);
+    out.flush();
+    session.end();
+    unsafe { libc::_exit(1) }
 }
