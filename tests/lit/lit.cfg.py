@@ -7,7 +7,7 @@
 #              <repo>/target/release/libtagsan_pass.so)
 #   %opt       opt-22 -load-pass-plugin=%plugin   (also: opt -> opt-22)
 #   %clang     clang-22 -fpass-plugin=%plugin     (also: clang -> clang-22)
-#   FileCheck, not, opt, clang -> the LLVM 22 tools
+#   FileCheck, not, count, opt, clang -> the LLVM 22 tools
 import os
 import shutil
 
@@ -55,6 +55,7 @@ def word(name):
 
 config.substitutions.append((word("FileCheck"), tool("FileCheck")))
 config.substitutions.append((word("not"), tool("not")))
+config.substitutions.append((word("count"), tool("count")))
 config.substitutions.append((word("opt"), opt))
 config.substitutions.append((word("clang"), clang))
 
