@@ -67,7 +67,9 @@ fn build_runtime(root: &Path, target_dir: &Path) -> PathBuf {
         .env_remove("RUSTC_WRAPPER")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .env_remove("CARGO_TARGET_DIR")
-        .env("CARGO_ENCODED_RUSTFLAGS", "-Cforce-frame-pointers=yes")
+        // No shrink-wrapping: it may move the frame set-up below the
+        // `Origin::of_caller()` read of rbp at the top of an entry point.
+        .env("CARGO_ENCODED_RUSTFLAGS", "-Cforce-frame-pointers=yes\x1f-Cllvm-args=-enable-shrink-wrap=false")
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");

@@ -1,1 +1,119 @@
-//! TODO
+//! `__hwasan_{load,store}*` and `__hwasan_mem*`: the checks instrumented
+//! code calls before each access.
+//!
+//! The fast path is inlined into every entry point: an address outside the
+//! heap region returns at once; otherwise one shadow load and a compare with
+//! the pointer's tag. Anything else (short granules, accesses spanning
+//! granules, mismatches) goes to the `#[cold]` slow path, which reports.
+//! The `Origin` (caller's pc and frame) is taken in the entry point itself,
+//! only on the slow path.
+
+use crate::layout::*;
+use crate::unwind::Origin;
+
+/// Whether an access of `size` bytes at `addr` passes without the slow path.
+#[inline(always)]
+fn fast_ok(addr: usize, size: usize) -> bool {
+    if !is_heap(addr) {
+        return true;
+    }
+    let tag = ((addr >> TAG_SHIFT) & TAG_MASK) as u8;
+    let shadow = unsafe { *(shadow_addr(addr) as *const u8) };
+    shadow == tag && (addr & (GRANULE_SIZE - 1)) + size <= GRANULE_SIZE
+}
+
+/// The slow path: exact check of `[addr, addr+size)`, report on mismatch.
+#[cold]
+#[inline(never)]
+pub fn check_slow(addr: usize, size: usize, is_write: bool, recover: bool, origin: Origin) {
+    if crate::shadow::first_mismatch(addr, size).is_some() {
+        crate::report::tag_mismatch(addr, size, is_write, recover, origin);
+    }
+}
+
+/// Checks a range (memcpy and friends): fast when the whole range is in one
+/// granule, else the slow path, which walks it. A macro, not a function, so
+/// `Origin::of_caller()` runs in the entry point's own frame.
+macro_rules! check_range {
+    ($addr:expr, $size:expr, $write:expr) => {{
+        let (addr, size) = ($addr as usize, $size);
+        if size != 0 && !fast_ok(addr, size) {
+            check_slow(addr, size, $write, false, Origin::of_caller());
+        }
+    }};
+}
+
+macro_rules! fixed_checks {
+    ($($name:ident, $size:expr, $write:expr, $recover:expr;)*) => {$(
+        #[cfg_attr(not(test), no_mangle)]
+        pub extern "C" fn $name(addr: usize) {
+            if !fast_ok(addr, $size) {
+                check_slow(addr, $size, $write, $recover, Origin::of_caller());
+            }
+        }
+    )*};
+}
+
+fixed_checks! {
+    __hwasan_load1, 1, false, false;
+    __hwasan_load2, 2, false, false;
+    __hwasan_load4, 4, false, false;
+    __hwasan_load8, 8, false, false;
+    __hwasan_load16, 16, false, false;
+    __hwasan_store1, 1, true, false;
+    __hwasan_store2, 2, true, false;
+    __hwasan_store4, 4, true, false;
+    __hwasan_store8, 8, true, false;
+    __hwasan_store16, 16, true, false;
+    __hwasan_load1_noabort, 1, false, true;
+    __hwasan_load2_noabort, 2, false, true;
+    __hwasan_load4_noabort, 4, false, true;
+    __hwasan_load8_noabort, 8, false, true;
+    __hwasan_load16_noabort, 16, false, true;
+    __hwasan_store1_noabort, 1, true, true;
+    __hwasan_store2_noabort, 2, true, true;
+    __hwasan_store4_noabort, 4, true, true;
+    __hwasan_store8_noabort, 8, true, true;
+    __hwasan_store16_noabort, 16, true, true;
+}
+
+macro_rules! sized_checks {
+    ($($name:ident, $write:expr, $recover:expr;)*) => {$(
+        #[cfg_attr(not(test), no_mangle)]
+        pub extern "C" fn $name(addr: usize, size: usize) {
+            if size != 0 && !fast_ok(addr, size) {
+                check_slow(addr, size, $write, $recover, Origin::of_caller());
+            }
+        }
+    )*};
+}
+
+sized_checks! {
+    __hwasan_loadN, false, false;
+    __hwasan_storeN, true, false;
+    __hwasan_loadN_noabort, false, true;
+    __hwasan_storeN_noabort, true, true;
+}
+
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn __hwasan_memcpy(dst: *mut u8, src: *const u8, size: usize) -> *mut u8 {
+    check_range!(dst, size, true);
+    check_range!(src, size, false);
+    unsafe { core::ptr::copy_nonoverlapping(src, dst, size) };
+    dst
+}
+
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn __hwasan_memmove(dst: *mut u8, src: *const u8, size: usize) -> *mut u8 {
+    check_range!(dst, size, true);
+    check_range!(src, size, false);
+    unsafe { core::ptr::copy(src, dst, size) };
+    dst
+}
+
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn __hwasan_memset(dst: *mut u8, value: i32, size: usize) -> *mut u8 {
+    check_range!(dst, size, true);
+    unsafe { core::ptr::write_bytes(dst, value as u8, size) };
+    dst
+}

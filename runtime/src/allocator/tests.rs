@@ -1,0 +1,3 @@
+//! Unit tests of the allocator's invariants, on the real heap mapping.
+
+use super::*;
