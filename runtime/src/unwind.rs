@@ -22,15 +22,19 @@ impl Origin {
     /// The origin of the calling function. Must be inlined into the
     /// `extern "C"` entry point itself (the runtime is built with frame
     /// pointers, so `rbp` is that entry point's frame).
+    ///
+    /// `rbp` is stored through a stack slot on purpose: LLVM's shrink
+    /// wrapping moves the frame setup (`push rbp; mov rbp, rsp`) into the
+    /// paths that need a frame, and a plain `mov {}, rbp` does not count as
+    /// needing one, so a fast path that tail-calls would read the caller's
+    /// `rbp` (garbage when the caller is libc). A stack slot forces the frame.
     #[inline(always)]
     pub fn of_caller() -> Origin {
-        let fp: usize;
+        let mut fp = core::mem::MaybeUninit::<usize>::uninit();
         unsafe {
-            core::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags));
-            Origin {
-                pc: *(fp as *const usize).add(1),
-                frame: *(fp as *const usize),
-            }
+            core::arch::asm!("mov [{p}], rbp", p = in(reg) fp.as_mut_ptr(), options(nostack, preserves_flags));
+            let fp = fp.assume_init();
+            Origin { pc: *(fp as *const usize).add(1), frame: *(fp as *const usize) }
         }
     }
 

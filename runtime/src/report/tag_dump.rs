@@ -62,7 +62,9 @@ pub fn format_row(
     let _ = writeln!(out);
 }
 
-/// Prints the dump around heap address `addr` (any alias).
+/// Prints the dump around heap address `addr`. Rows are labelled with
+/// addresses in `addr`'s alias, so they read like the pointers in the
+/// lines above.
 pub fn print(out: &mut Out, addr: usize) {
     if !layout::is_heap(addr) {
         return;
@@ -81,14 +83,14 @@ pub fn print(out: &mut Out, addr: usize) {
     );
     for r in rows(CONTEXT_ROWS) {
         let buggy = (r == row_granule).then_some(granule - r);
-        format_row(out, HEAP_BASE + r * GRANULE_SIZE, buggy, &mut |i| {
+        format_row(out, layout::with_tag(r * GRANULE_SIZE, layout::ptr_tag(addr)), buggy, &mut |i| {
             shadow_at((r + i) * GRANULE_SIZE).map(|s| format!("{s:02x}"))
         });
     }
     let _ = writeln!(out, "Tags for short granules around the buggy address (one tag corresponds to {GRANULE_SIZE} bytes):");
     for r in rows(1) {
         let buggy = (r == row_granule).then_some(granule - r);
-        format_row(out, HEAP_BASE + r * GRANULE_SIZE, buggy, &mut |i| {
+        format_row(out, layout::with_tag(r * GRANULE_SIZE, layout::ptr_tag(addr)), buggy, &mut |i| {
             let g = (r + i) * GRANULE_SIZE;
             match shadow_at(g) {
                 Some(s) if layout::is_short_granule(s) => {
