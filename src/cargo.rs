@@ -71,7 +71,9 @@ pub fn parse(args: &[String]) -> Result<Args, Fail> {
             if a == name {
                 rest.get(i + 1).cloned()
             } else {
-                a.strip_prefix(name).and_then(|v| v.strip_prefix('=')).map(String::from)
+                a.strip_prefix(name)
+                    .and_then(|v| v.strip_prefix('='))
+                    .map(String::from)
             }
         };
         if let Some(v) = value("--target") {
@@ -107,16 +109,27 @@ impl Args {
 
     /// Whether cargo's profile probably has no debug info (release-like).
     fn release_like(&self) -> bool {
-        self.release || self.sub == "bench" || self.profile.as_deref().is_some_and(|p| p != "dev" && p != "test")
+        self.release
+            || self.sub == "bench"
+            || self
+                .profile
+                .as_deref()
+                .is_some_and(|p| p != "dev" && p != "test")
     }
 }
 
 /// The user's rustflags: CARGO_ENCODED_RUSTFLAGS if set, else RUSTFLAGS.
 fn user_rustflags() -> Vec<String> {
     if let Ok(enc) = env::var("CARGO_ENCODED_RUSTFLAGS") {
-        return enc.split('\x1f').filter(|s| !s.is_empty()).map(String::from).collect();
+        return enc
+            .split('\x1f')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
     }
-    env::var("RUSTFLAGS").map(|f| f.split_whitespace().map(String::from).collect()).unwrap_or_default()
+    env::var("RUSTFLAGS")
+        .map(|f| f.split_whitespace().map(String::from).collect())
+        .unwrap_or_default()
 }
 
 /// The flags tagsan adds to the user's.
@@ -137,7 +150,10 @@ pub fn tagsan_rustflags(
         flags.push("-Cdebuginfo=line-tables-only".into());
     }
     flags.push(format!("-Clink-arg={}", runtime.archive.display()));
-    flags.push(format!("-Clink-arg=-Wl,--dynamic-list={}", runtime.dynamic_list.display()));
+    flags.push(format!(
+        "-Clink-arg=-Wl,--dynamic-list={}",
+        runtime.dynamic_list.display()
+    ));
     flags
 }
 
@@ -147,7 +163,13 @@ fn workspace_target_dir(cargo: &std::ffi::OsStr, args: &Args) -> Option<PathBuf>
         return Some(PathBuf::from(dir));
     }
     let mut cmd = Command::new(cargo);
-    cmd.args(args.toolchain.iter()).args(["metadata", "--format-version", "1", "--no-deps", "--offline"]);
+    cmd.args(args.toolchain.iter()).args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+        "--offline",
+    ]);
     if let Some(m) = &args.manifest_path {
         cmd.arg("--manifest-path").arg(m);
     }
@@ -183,7 +205,9 @@ pub fn json_string_field(json: &str, key: &str) -> Option<String> {
 }
 
 pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
-    if args.is_empty() || (args.iter().take(2).any(|a| a == "--help" || a == "-h") && !parse_sub_first(&args)) {
+    if args.is_empty()
+        || (args.iter().take(2).any(|a| a == "--help" || a == "-h") && !parse_sub_first(&args))
+    {
         print!("{}", cli::CARGO_HELP);
         return Ok(ExitCode::SUCCESS);
     }
@@ -191,10 +215,15 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     let rustc = toolchain::query(parsed.toolchain.as_deref()).map_err(Fail::new)?;
     rustc.check_llvm().map_err(Fail::new)?;
     if rustc.host != TARGET {
-        return Err(Fail::new(format!("tagsan supports {TARGET} only; this rustc's host is {}", rustc.host)));
+        return Err(Fail::new(format!(
+            "tagsan supports {TARGET} only; this rustc's host is {}",
+            rustc.host
+        )));
     }
     if let Some(t) = parsed.target.as_deref().filter(|t| *t != TARGET) {
-        return Err(Fail::usage(format!("tagsan supports --target {TARGET} only, not {t}")));
+        return Err(Fail::usage(format!(
+            "tagsan supports --target {TARGET} only, not {t}"
+        )));
     }
     let plugin = paths::plugin()?;
     let runtime = paths::runtime()?;
@@ -202,7 +231,10 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.args(parsed.toolchain.iter());
-    let (sub, rest) = parsed.rest.split_first().expect("parse put the subcommand first");
+    let (sub, rest) = parsed
+        .rest
+        .split_first()
+        .expect("parse put the subcommand first");
     cmd.arg(sub);
     if parsed.target.is_none() {
         cmd.args(["--target", TARGET]);
@@ -219,12 +251,19 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
 
     let user = user_rustflags();
     let mut flags = user.clone();
-    flags.extend(tagsan_rustflags(&plugin, &runtime, &user, parsed.release_like()));
+    flags.extend(tagsan_rustflags(
+        &plugin,
+        &runtime,
+        &user,
+        parsed.release_like(),
+    ));
     cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
     if !rustc.is_nightly() && env::var_os("RUSTC_BOOTSTRAP").is_none() {
         cmd.env("RUSTC_BOOTSTRAP", "1");
     }
-    let global = Global { verbose: global.verbose || parsed.verbose };
+    let global = Global {
+        verbose: global.verbose || parsed.verbose,
+    };
 
     if parsed.sub != "build" {
         return Err(cli::exec(&global, cmd, ""));
@@ -243,7 +282,9 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
 
 /// `tagsan cargo build --help` is cargo's help; `tagsan cargo --help` ours.
 fn parse_sub_first(args: &[String]) -> bool {
-    args.iter().find(|a| !a.starts_with('+')).is_some_and(|a| SUBCOMMANDS.contains(&a.as_str()))
+    args.iter()
+        .find(|a| !a.starts_with('+'))
+        .is_some_and(|a| SUBCOMMANDS.contains(&a.as_str()))
 }
 
 #[cfg(test)]
@@ -256,21 +297,32 @@ mod tests {
 
     #[test]
     fn parses_what_matters() {
-        let a = parse(&args("+nightly run --release --target-dir=/t -p foo -- --target x")).unwrap();
+        let a = parse(&args(
+            "+nightly run --release --target-dir=/t -p foo -- --target x",
+        ))
+        .unwrap();
         assert_eq!(a.toolchain.as_deref(), Some("+nightly"));
         assert_eq!(a.sub, "run");
         assert!(a.release);
         assert_eq!(a.target_dir.as_deref(), Some("/t"));
         assert_eq!(a.target, None, "arguments after -- are the program's");
         assert_eq!(a.profile_dir(), "release");
-        assert_eq!(a.rest, args("run --release --target-dir=/t -p foo -- --target x"));
+        assert_eq!(
+            a.rest,
+            args("run --release --target-dir=/t -p foo -- --target x")
+        );
     }
 
     #[test]
     fn profiles() {
         assert_eq!(parse(&args("test")).unwrap().profile_dir(), "debug");
         assert_eq!(parse(&args("bench")).unwrap().profile_dir(), "release");
-        assert_eq!(parse(&args("build --profile custom")).unwrap().profile_dir(), "custom");
+        assert_eq!(
+            parse(&args("build --profile custom"))
+                .unwrap()
+                .profile_dir(),
+            "custom"
+        );
     }
 
     #[test]
@@ -282,6 +334,9 @@ mod tests {
     #[test]
     fn json_field() {
         let j = r#"{"packages":[],"target_directory":"/a b/\"t\"\\x","version":1}"#;
-        assert_eq!(json_string_field(j, "target_directory").as_deref(), Some("/a b/\"t\"\\x"));
+        assert_eq!(
+            json_string_field(j, "target_directory").as_deref(),
+            Some("/a b/\"t\"\\x")
+        );
     }
 }

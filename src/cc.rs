@@ -30,18 +30,60 @@ pub struct Plan {
 
 /// Options whose value is the next argument (`-o out`, `-I dir`, ...).
 const TAKES_VALUE: &[&str] = &[
-    "-o", "-I", "-D", "-U", "-L", "-l", "-x", "-include", "-imacros", "-isystem", "-idirafter", "-iquote",
-    "-isysroot", "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-MF", "-MT", "-MQ", "-MJ", "-Xlinker",
-    "-Xclang", "-Xassembler", "-Xpreprocessor", "-Xopenmp-target", "-target", "--target", "-arch", "-T", "-u",
-    "-e", "-z", "--sysroot", "-aux-info", "--param", "-dependency-file", "-serialize-diagnostics",
-    "-main-file-name", "-ccc-gcc-name", "-working-directory", "-F", "-mllvm", "-resource-dir", "-B",
-    "--gcc-toolchain", "-G", "--config", "-V",
+    "-o",
+    "-I",
+    "-D",
+    "-U",
+    "-L",
+    "-l",
+    "-x",
+    "-include",
+    "-imacros",
+    "-isystem",
+    "-idirafter",
+    "-iquote",
+    "-isysroot",
+    "-iprefix",
+    "-iwithprefix",
+    "-iwithprefixbefore",
+    "-MF",
+    "-MT",
+    "-MQ",
+    "-MJ",
+    "-Xlinker",
+    "-Xclang",
+    "-Xassembler",
+    "-Xpreprocessor",
+    "-Xopenmp-target",
+    "-target",
+    "--target",
+    "-arch",
+    "-T",
+    "-u",
+    "-e",
+    "-z",
+    "--sysroot",
+    "-aux-info",
+    "--param",
+    "-dependency-file",
+    "-serialize-diagnostics",
+    "-main-file-name",
+    "-ccc-gcc-name",
+    "-working-directory",
+    "-F",
+    "-mllvm",
+    "-resource-dir",
+    "-B",
+    "--gcc-toolchain",
+    "-G",
+    "--config",
+    "-V",
 ];
 
 /// Extensions clang compiles (anything else on the command line is a link input).
 const SOURCE_EXT: &[&str] = &[
-    "c", "cc", "cp", "cpp", "cxx", "c++", "C", "CC", "CPP", "m", "mm", "M", "i", "ii", "mi", "mii", "ll", "bc",
-    "cu", "hip", "cl", "h", "hh", "hpp", "hxx", "H",
+    "c", "cc", "cp", "cpp", "cxx", "c++", "C", "CC", "CPP", "m", "mm", "M", "i", "ii", "mi", "mii",
+    "ll", "bc", "cu", "hip", "cl", "h", "hh", "hpp", "hxx", "H",
 ];
 
 /// Assembly: compiled, but nothing for the plugin to do.
@@ -64,9 +106,23 @@ pub fn plan(args: &[String]) -> Plan {
         i += 1;
         match a {
             "-c" | "-S" => stop_before_link = true,
-            "-E" | "-M" | "-MM" | "-fsyntax-only" | "-###" | "--analyze" | "-dumpversion" | "-dumpmachine"
-            | "--version" | "-print-search-dirs" | "-print-libgcc-file-name" | "-print-resource-dir"
-            | "-print-multiarch" | "-print-target-triple" | "-print-effective-triple" | "-help" | "--help" => {
+            "-E"
+            | "-M"
+            | "-MM"
+            | "-fsyntax-only"
+            | "-###"
+            | "--analyze"
+            | "-dumpversion"
+            | "-dumpmachine"
+            | "--version"
+            | "-print-search-dirs"
+            | "-print-libgcc-file-name"
+            | "-print-resource-dir"
+            | "-print-multiarch"
+            | "-print-target-triple"
+            | "-print-effective-triple"
+            | "-help"
+            | "--help" => {
                 stop_before_link = true;
                 no_codegen = true;
             }
@@ -93,7 +149,10 @@ pub fn plan(args: &[String]) -> Plan {
             _ if TAKES_VALUE.contains(&a) => i += 1,
             _ if a.starts_with('-') => {}
             _ => {
-                let ext = Path::new(a).extension().and_then(|e| e.to_str()).unwrap_or("");
+                let ext = Path::new(a)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("");
                 if lang_forced || SOURCE_EXT.contains(&ext) {
                     sources += 1;
                 } else if ASM_EXT.contains(&ext) {
@@ -118,7 +177,10 @@ pub fn plan(args: &[String]) -> Plan {
 fn expand_response_files(args: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for a in args {
-        match a.strip_prefix('@').and_then(|f| std::fs::read_to_string(f).ok()) {
+        match a
+            .strip_prefix('@')
+            .and_then(|f| std::fs::read_to_string(f).ok())
+        {
             Some(text) => out.extend(split_response_file(&text)),
             None => out.push(a.clone()),
         }
@@ -211,7 +273,12 @@ mod tests {
     use super::*;
 
     fn p(line: &str) -> Plan {
-        plan(&line.split_whitespace().map(String::from).collect::<Vec<_>>())
+        plan(
+            &line
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        )
     }
 
     #[test]
@@ -240,7 +307,16 @@ mod tests {
 
     #[test]
     fn probes_get_nothing() {
-        for line in ["--version", "-v", "-E a.c", "-M a.c", "-MM a.c", "-fsyntax-only a.c", "-print-file-name=libc.so", "-dumpmachine"] {
+        for line in [
+            "--version",
+            "-v",
+            "-E a.c",
+            "-M a.c",
+            "-MM a.c",
+            "-fsyntax-only a.c",
+            "-print-file-name=libc.so",
+            "-dumpmachine",
+        ] {
             let pl = p(line);
             assert!(!pl.compiles && !pl.links_executable, "{line}: {pl:?}");
         }
@@ -269,6 +345,9 @@ mod tests {
 
     #[test]
     fn response_files_split() {
-        assert_eq!(split_response_file("a.o 'b c.o'  \"d\\\"e\"\n-lm"), vec!["a.o", "b c.o", "d\"e", "-lm"]);
+        assert_eq!(
+            split_response_file("a.o 'b c.o'  \"d\\\"e\"\n-lm"),
+            vec!["a.o", "b c.o", "d\"e", "-lm"]
+        );
     }
 }

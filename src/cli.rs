@@ -24,11 +24,17 @@ pub struct Fail {
 impl Fail {
     /// An error of the set-up or of a tool: exit code 1.
     pub fn new(msg: impl Into<String>) -> Fail {
-        Fail { msg: Some(msg.into()), code: 1 }
+        Fail {
+            msg: Some(msg.into()),
+            code: 1,
+        }
     }
     /// A bad command line: exit code 2.
     pub fn usage(msg: impl Into<String>) -> Fail {
-        Fail { msg: Some(msg.into()), code: 2 }
+        Fail {
+            msg: Some(msg.into()),
+            code: 2,
+        }
     }
     /// Exit with `code`, saying nothing more.
     pub fn quiet(code: u8) -> Fail {
@@ -46,7 +52,8 @@ impl Fail {
 pub fn shell_quote(word: &OsStr) -> String {
     let s = word.to_string_lossy();
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c));
     if plain {
         s.into_owned()
     } else {
@@ -83,14 +90,21 @@ pub fn trace(global: &Global, cmd: &Command) {
 pub fn exec(global: &Global, mut cmd: Command, hint: &str) -> Fail {
     trace(global, &cmd);
     let err = cmd.exec();
-    Fail::new(format!("cannot run {}: {err}{hint}", cmd.get_program().to_string_lossy()))
+    Fail::new(format!(
+        "cannot run {}: {err}{hint}",
+        cmd.get_program().to_string_lossy()
+    ))
 }
 
 /// Runs `cmd` to completion and returns its status.
 pub fn status(global: &Global, cmd: &mut Command, hint: &str) -> Result<ExitStatus, Fail> {
     trace(global, cmd);
-    cmd.status()
-        .map_err(|err| Fail::new(format!("cannot run {}: {err}{hint}", cmd.get_program().to_string_lossy())))
+    cmd.status().map_err(|err| {
+        Fail::new(format!(
+            "cannot run {}: {err}{hint}",
+            cmd.get_program().to_string_lossy()
+        ))
+    })
 }
 
 /// The exit code a shell would show for `status` (128+N for signal N).

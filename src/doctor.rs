@@ -44,29 +44,50 @@ impl Report {
 
 /// First line of `tool --version`, or why it cannot run.
 fn version_of(tool: &Path) -> Result<String, String> {
-    let out = Command::new(tool).arg("--version").output().map_err(|e| e.to_string())?;
+    let out = Command::new(tool)
+        .arg("--version")
+        .output()
+        .map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!("`{} --version` failed", tool.display()));
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string())
+    Ok(text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string())
 }
 
 fn check_llvm_tool(r: &mut Report, what: &str, tool: PathBuf, package: &str) -> bool {
     match version_of(&tool) {
-        Ok(v) if v.contains("version 22.") || v.contains("LLVM version 22.") || v.contains(" 22.") => {
+        Ok(v)
+            if v.contains("version 22.")
+                || v.contains("LLVM version 22.")
+                || v.contains(" 22.") =>
+        {
             r.line(Level::Ok, what, format!("{v} ({})", tool.display()));
             true
         }
         Ok(v) => {
-            r.line(Level::Missing, what, format!("{} is not LLVM 22 ({v}); install {package} from LLVM 22", tool.display()));
+            r.line(
+                Level::Missing,
+                what,
+                format!(
+                    "{} is not LLVM 22 ({v}); install {package} from LLVM 22",
+                    tool.display()
+                ),
+            );
             false
         }
         Err(e) => {
             r.line(
                 Level::Missing,
                 what,
-                format!("not found ({e}); install it: apt-get install {package} (or run scripts/setup)"),
+                format!(
+                    "not found ({e}); install it: apt-get install {package} (or run scripts/setup)"
+                ),
             );
             false
         }
@@ -82,11 +103,18 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
                 return Ok(ExitCode::SUCCESS);
             }
             "-v" | "--verbose" => verbose = true,
-            other => return Err(Fail::usage(format!("unknown argument '{other}' for tagsan doctor (see tagsan doctor --help)"))),
+            other => {
+                return Err(Fail::usage(format!(
+                    "unknown argument '{other}' for tagsan doctor (see tagsan doctor --help)"
+                )))
+            }
         }
     }
     let global = Global { verbose };
-    let mut r = Report { problems: 0, warnings: 0 };
+    let mut r = Report {
+        problems: 0,
+        warnings: 0,
+    };
     println!("tagsan {} doctor", env!("CARGO_PKG_VERSION"));
 
     let clang_ok = check_llvm_tool(&mut r, "clang-22", paths::clang(), "clang-22");
@@ -105,12 +133,23 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     };
     let runtime = match paths::runtime() {
         Ok(rt) => {
-            r.line(Level::Ok, "runtime", format!("{} (+ {})", rt.archive.display(), paths::DYNAMIC_LIST));
+            r.line(
+                Level::Ok,
+                "runtime",
+                format!("{} (+ {})", rt.archive.display(), paths::DYNAMIC_LIST),
+            );
             true
         }
         Err(_) => {
             let e = paths::find(paths::RUNTIME, "TAGSAN_RUNTIME")
-                .map(|a| format!("{} missing next to {}; {}", paths::DYNAMIC_LIST, a.display(), paths::BUILD_HINT))
+                .map(|a| {
+                    format!(
+                        "{} missing next to {}; {}",
+                        paths::DYNAMIC_LIST,
+                        a.display(),
+                        paths::BUILD_HINT
+                    )
+                })
                 .unwrap_or_else(|e| e);
             r.line(Level::Missing, "runtime", e);
             false
@@ -121,41 +160,87 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     match toolchain::query(None) {
         Ok(rustc) => match rustc.check_llvm() {
             Ok(()) => {
-                let boot = if rustc.is_nightly() { "nightly" } else { "stable: tagsan cargo sets RUSTC_BOOTSTRAP=1" };
-                r.line(Level::Ok, "rustc", format!("{} with LLVM {} ({boot})", rustc.release, rustc.llvm_version));
+                let boot = if rustc.is_nightly() {
+                    "nightly"
+                } else {
+                    "stable: tagsan cargo sets RUSTC_BOOTSTRAP=1"
+                };
+                r.line(
+                    Level::Ok,
+                    "rustc",
+                    format!(
+                        "{} with LLVM {} ({boot})",
+                        rustc.release, rustc.llvm_version
+                    ),
+                );
                 if let Some(p) = &plugin {
                     match rustc_loads_plugin(p) {
-                        Ok(()) => r.line(Level::Ok, "rustc+plugin", "rustc -Z llvm-plugins loads the plugin"),
-                        Err(e) => r.line(Level::Warn, "rustc+plugin", format!("rustc cannot load the plugin: {e}")),
+                        Ok(()) => r.line(
+                            Level::Ok,
+                            "rustc+plugin",
+                            "rustc -Z llvm-plugins loads the plugin",
+                        ),
+                        Err(e) => r.line(
+                            Level::Warn,
+                            "rustc+plugin",
+                            format!("rustc cannot load the plugin: {e}"),
+                        ),
                     }
                 }
             }
-            Err(e) => r.line(Level::Warn, "rustc", format!("{e}; `tagsan cargo` will refuse to run")),
+            Err(e) => r.line(
+                Level::Warn,
+                "rustc",
+                format!("{e}; `tagsan cargo` will refuse to run"),
+            ),
         },
-        Err(e) => r.line(Level::Warn, "rustc", format!("{e}; needed only for `tagsan cargo`")),
+        Err(e) => r.line(
+            Level::Warn,
+            "rustc",
+            format!("{e}; needed only for `tagsan cargo`"),
+        ),
     }
     match paths::on_path("cargo") {
         Some(p) => r.line(Level::Ok, "cargo", p.display().to_string()),
-        None => r.line(Level::Warn, "cargo", "not on PATH; install Rust from https://rustup.rs for `tagsan cargo`"),
+        None => r.line(
+            Level::Warn,
+            "cargo",
+            "not on PATH; install Rust from https://rustup.rs for `tagsan cargo`",
+        ),
     }
     match paths::on_path("lit") {
         Some(p) => r.line(Level::Ok, "lit", p.display().to_string()),
-        None => r.line(Level::Warn, "lit", "not on PATH; needed only for the test suite: pip install lit"),
+        None => r.line(
+            Level::Warn,
+            "lit",
+            "not on PATH; needed only for the test suite: pip install lit",
+        ),
     }
 
     if clang_ok && plugin.is_some() && runtime {
         match end_to_end(&global) {
-            Ok(()) => r.line(Level::Ok, "end-to-end", "a heap overflow in a small C program was caught and reported"),
+            Ok(()) => r.line(
+                Level::Ok,
+                "end-to-end",
+                "a heap overflow in a small C program was caught and reported",
+            ),
             Err(e) => r.line(Level::Missing, "end-to-end", e),
         }
     }
 
     if r.problems == 0 {
-        let extra = if r.warnings > 0 { format!(" ({} warning(s) above)", r.warnings) } else { String::new() };
+        let extra = if r.warnings > 0 {
+            format!(" ({} warning(s) above)", r.warnings)
+        } else {
+            String::new()
+        };
         println!("tagsan doctor: everything tagsan cc/c++ needs works{extra}");
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("tagsan doctor: {} problem(s): fix the MISSING lines above", r.problems);
+        println!(
+            "tagsan doctor: {} problem(s): fix the MISSING lines above",
+            r.problems
+        );
         Ok(ExitCode::from(1))
     }
 }
@@ -172,7 +257,12 @@ fn rustc_loads_plugin(plugin: &Path) -> Result<(), String> {
     let out = toolchain::rustc_command(None)
         .env("RUSTC_BOOTSTRAP", "1")
         .arg(format!("-Zllvm-plugins={}", plugin.display()))
-        .args(["--crate-type=lib", "--crate-name=tagsan_doctor", "--emit=obj", "-o"])
+        .args([
+            "--crate-type=lib",
+            "--crate-name=tagsan_doctor",
+            "--emit=obj",
+            "-o",
+        ])
         .arg(dir.join("lib.o"))
         .arg("-")
         .stdin(Stdio::piped())
@@ -180,7 +270,11 @@ fn rustc_loads_plugin(plugin: &Path) -> Result<(), String> {
         .stderr(Stdio::piped())
         .spawn()
         .and_then(|mut child| {
-            child.stdin.take().expect("piped").write_all(b"pub fn f(x: &mut [u8]) { x[0] = 1; }\n")?;
+            child
+                .stdin
+                .take()
+                .expect("piped")
+                .write_all(b"pub fn f(x: &mut [u8]) { x[0] = 1; }\n")?;
             child.wait_with_output()
         });
     let _ = std::fs::remove_dir_all(&dir);
@@ -201,12 +295,22 @@ fn end_to_end(global: &Global) -> Result<(), String> {
         "#include <stdlib.h>\nint main(void) {\n  char *volatile p = malloc(10);\n  p[10] = 1;\n  free(p);\n  return 0;\n}\n",
     )
     .map_err(|e| format!("cannot write {}: {e}", src.display()))?;
-    let args = vec![src.display().to_string(), "-o".into(), exe.display().to_string()];
-    let mut cmd = cc::command(cc::Lang::C, &args).map_err(|_| "cannot find the plugin or runtime".to_string())?;
+    let args = vec![
+        src.display().to_string(),
+        "-o".into(),
+        exe.display().to_string(),
+    ];
+    let mut cmd = cc::command(cc::Lang::C, &args)
+        .map_err(|_| "cannot find the plugin or runtime".to_string())?;
     cli::trace(global, &cmd);
-    let built = cmd.output().map_err(|e| format!("cannot run clang-22: {e}"))?;
+    let built = cmd
+        .output()
+        .map_err(|e| format!("cannot run clang-22: {e}"))?;
     let result = if !built.status.success() {
-        Err(format!("building a test program failed: {}", first_error_line(&String::from_utf8_lossy(&built.stderr))))
+        Err(format!(
+            "building a test program failed: {}",
+            first_error_line(&String::from_utf8_lossy(&built.stderr))
+        ))
     } else {
         match Command::new(&exe).env_remove("TAGSAN_OPTIONS").output() {
             Ok(o) => {

@@ -27,9 +27,15 @@ fn main() -> ExitCode {
     // Installed as `tagsan-cc` / `tagsan-c++` (symlinks), it is the compiler
     // itself: CC=tagsan-cc suits tools that want one word (CMake, meson).
     let argv0 = args.next().unwrap_or_default();
-    let name = std::path::Path::new(&argv0).file_name().and_then(|n| n.to_str()).unwrap_or("tagsan").to_string();
+    let name = std::path::Path::new(&argv0)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("tagsan")
+        .to_string();
     let args: Vec<String> = args.collect();
-    let global = Global { verbose: verbose_from_env() };
+    let global = Global {
+        verbose: verbose_from_env(),
+    };
     let result = match name.as_str() {
         "tagsan-cc" => cc::main(&global, cc::Lang::C, args),
         "tagsan-c++" | "tagsan-cxx" => cc::main(&global, cc::Lang::Cxx, args),
@@ -67,7 +73,9 @@ fn run(args: Vec<String>) -> Result<ExitCode, Fail> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 s if s.starts_with('-') => {
-                    return Err(Fail::usage(format!("unknown option '{s}' (see tagsan --help)")));
+                    return Err(Fail::usage(format!(
+                        "unknown option '{s}' (see tagsan --help)"
+                    )));
                 }
                 _ => break a,
             },

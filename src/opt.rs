@@ -27,7 +27,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, Fail> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| -> Result<String, Fail> {
-            it.next().cloned().ok_or_else(|| Fail::usage(format!("{name} needs a value (see tagsan opt --help)")))
+            it.next()
+                .cloned()
+                .ok_or_else(|| Fail::usage(format!("{name} needs a value (see tagsan opt --help)")))
         };
         match a.as_str() {
             "-h" | "--help" => return Ok(Parsed::Help),
@@ -56,8 +58,11 @@ pub fn parse(args: &[String]) -> Result<Parsed, Fail> {
             }
         }
     }
-    out.input = input.ok_or_else(|| Fail::usage("no input file (usage: tagsan opt IN.ll|IN.bc -o OUT)"))?;
-    out.output = output.ok_or_else(|| Fail::usage("no output file: add -o OUT (usage: tagsan opt IN.ll|IN.bc -o OUT)"))?;
+    out.input =
+        input.ok_or_else(|| Fail::usage("no input file (usage: tagsan opt IN.ll|IN.bc -o OUT)"))?;
+    out.output = output.ok_or_else(|| {
+        Fail::usage("no output file: add -o OUT (usage: tagsan opt IN.ll|IN.bc -o OUT)")
+    })?;
     if out.output.ends_with(".ll") {
         out.text = true;
     }
@@ -91,7 +96,9 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
         cmd.arg("-S");
     }
     cmd.arg(&a.input).arg("-o").arg(&a.output).args(&a.extra);
-    let global = Global { verbose: global.verbose || a.verbose };
+    let global = Global {
+        verbose: global.verbose || a.verbose,
+    };
     Err(cli::exec(&global, cmd, paths::LLVM_INSTALL_HINT))
 }
 
@@ -100,7 +107,12 @@ mod tests {
     use super::*;
 
     fn run_args(line: &str) -> Args {
-        match parse(&line.split_whitespace().map(String::from).collect::<Vec<_>>()) {
+        match parse(
+            &line
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        ) {
             Ok(Parsed::Run(a)) => a,
             _ => panic!("{line} did not parse"),
         }
@@ -108,9 +120,16 @@ mod tests {
 
     #[test]
     fn parses() {
-        let a = run_args("in.ll -o out.ll --passes-options recover;no-reads -- -debug-pass-manager");
-        assert_eq!((a.input.as_str(), a.output.as_str(), a.text), ("in.ll", "out.ll", true));
-        assert_eq!(pipeline(a.pass_options.as_deref()), "tagsan<recover;no-reads>");
+        let a =
+            run_args("in.ll -o out.ll --passes-options recover;no-reads -- -debug-pass-manager");
+        assert_eq!(
+            (a.input.as_str(), a.output.as_str(), a.text),
+            ("in.ll", "out.ll", true)
+        );
+        assert_eq!(
+            pipeline(a.pass_options.as_deref()),
+            "tagsan<recover;no-reads>"
+        );
         assert_eq!(a.extra, vec!["-debug-pass-manager"]);
         assert!(!run_args("in.bc -o out.bc").text);
         assert_eq!(pipeline(None), "tagsan");
@@ -118,8 +137,23 @@ mod tests {
 
     #[test]
     fn errors() {
-        for line in ["in.ll", "-o x", "in.ll -o x --bogus", "a.ll b.ll -o x", "in.ll -o"] {
-            assert!(parse(&line.split_whitespace().map(String::from).collect::<Vec<_>>()).is_err(), "{line}");
+        for line in [
+            "in.ll",
+            "-o x",
+            "in.ll -o x --bogus",
+            "a.ll b.ll -o x",
+            "in.ll -o",
+        ] {
+            assert!(
+                parse(
+                    &line
+                        .split_whitespace()
+                        .map(String::from)
+                        .collect::<Vec<_>>()
+                )
+                .is_err(),
+                "{line}"
+            );
         }
     }
 }

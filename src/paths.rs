@@ -13,7 +13,8 @@ pub const RUNTIME: &str = "libtagsan_rt.a";
 pub const DYNAMIC_LIST: &str = "libtagsan_rt.syms";
 
 /// How to get the plugin and runtime built, said in errors.
-pub const BUILD_HINT: &str = "build them with `cargo build --release --workspace` in the tagsan checkout";
+pub const BUILD_HINT: &str =
+    "build them with `cargo build --release --workspace` in the tagsan checkout";
 
 /// The directories searched for the plugin and the runtime, best first.
 pub fn artifact_dirs() -> Vec<PathBuf> {
@@ -54,7 +55,10 @@ pub fn find(name: &str, var: &str) -> Result<PathBuf, String> {
         }
     }
     let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-    Err(format!("{name} not found (looked in {}); {BUILD_HINT}", looked.join(", ")))
+    Err(format!(
+        "{name} not found (looked in {}); {BUILD_HINT}",
+        looked.join(", ")
+    ))
 }
 
 /// The pass plugin.
@@ -78,7 +82,10 @@ pub fn runtime() -> Result<Runtime, Fail> {
             archive.display()
         )));
     }
-    Ok(Runtime { archive, dynamic_list })
+    Ok(Runtime {
+        archive,
+        dynamic_list,
+    })
 }
 
 impl Runtime {
@@ -111,12 +118,15 @@ pub fn llvm_tool(var: &str, name: &str, base: &str) -> PathBuf {
 /// `name` resolved on PATH, if it is there.
 pub fn on_path(name: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
-    env::split_paths(&path).map(|d| d.join(name)).find(|p| is_executable(p))
+    env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 pub fn clang() -> PathBuf {

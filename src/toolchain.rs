@@ -47,7 +47,9 @@ impl Rustc {
 /// The rustc cargo would run: `$RUSTC`, else `rustc`, with `+toolchain` for
 /// rustup when given.
 pub fn rustc_command(toolchain: Option<&str>) -> Command {
-    let rustc = std::env::var_os("RUSTC").map(PathBuf::from).unwrap_or_else(|| "rustc".into());
+    let rustc = std::env::var_os("RUSTC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "rustc".into());
     let mut cmd = Command::new(rustc);
     if let Some(tc) = toolchain {
         cmd.arg(tc);
@@ -63,7 +65,10 @@ pub fn query(toolchain: Option<&str>) -> Result<Rustc, String> {
         .map_err(|e| format!("cannot run rustc: {e}; install Rust from https://rustup.rs"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!("`rustc -vV` failed: {}", err.lines().next().unwrap_or("").trim()));
+        return Err(format!(
+            "`rustc -vV` failed: {}",
+            err.lines().next().unwrap_or("").trim()
+        ));
     }
     Ok(parse(&String::from_utf8_lossy(&out.stdout)))
 }
@@ -75,7 +80,11 @@ pub fn parse(text: &str) -> Rustc {
             .map(|v| v.trim().to_string())
             .unwrap_or_default()
     };
-    Rustc { release: field("release:"), host: field("host:"), llvm_version: field("LLVM version:") }
+    Rustc {
+        release: field("release:"),
+        host: field("host:"),
+        llvm_version: field("LLVM version:"),
+    }
 }
 
 #[cfg(test)]
@@ -91,7 +100,10 @@ mod tests {
         assert!(r.check_llvm().is_ok());
         let old = parse("release: 1.80.0\nLLVM version: 18.1.7\n");
         let err = old.check_llvm().unwrap_err();
-        assert!(err.contains("LLVM 18") && err.contains("needs LLVM 22"), "{err}");
+        assert!(
+            err.contains("LLVM 18") && err.contains("needs LLVM 22"),
+            "{err}"
+        );
         assert!(parse("release: 1.97.0-nightly\n").is_nightly());
     }
 }

@@ -150,3 +150,92 @@ impl Run {
         }
     }
 }
+
+/// `tagsan` (the CLI under test) with a clean environment of its own knobs.
+pub fn tagsan() -> Command {
+    let mut cmd = Command::new(tagsan_bin());
+    for var in [
+        "TAGSAN_VERBOSE",
+        "TAGSAN_HOME",
+        "TAGSAN_PLUGIN",
+        "TAGSAN_RUNTIME",
+        "TAGSAN_OPTIONS",
+        "TAGSAN_PASS_OPTIONS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Runs a command (any exit code) and returns what it showed.
+pub fn run_cmd(cmd: &mut Command) -> Run {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The 1-based line of the only line of `path` containing `marker` (e.g.
+/// "// BUG:"), so tests follow the sources instead of hard-coding lines.
+pub fn marker_line(path: &Path, marker: &str) -> usize {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(marker))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{} should have exactly one line with `{marker}`, has {lines:?}",
+        path.display()
+    );
+    lines[0]
+}
+
+/// `name.ext:LINE` for the line of `path` marked with `marker`: what a
+/// symbolized frame of the bad access shows.
+pub fn marked_location(path: &Path, marker: &str) -> String {
+    format!(
+        "{}:{}",
+        path.file_name().unwrap().to_string_lossy(),
+        marker_line(path, marker)
+    )
+}
+
+impl Run {
+    /// Asserts stderr has `needle`, showing the whole run otherwise.
+    pub fn assert_stderr_has(&self, needle: &str) {
+        assert!(
+            self.stderr.contains(needle),
+            "`{needle}` not in stderr (exit {:?}):\n{}",
+            self.code,
+            self.stderr
+        );
+    }
+
+    /// Asserts the process failed (non-zero exit or a signal).
+    pub fn assert_failed(&self) {
+        assert!(
+            self.code != Some(0),
+            "expected a failure, got exit 0:\n{}{}",
+            self.stdout,
+            self.stderr
+        );
+    }
+
+    /// Asserts the process exited 0.
+    pub fn assert_success(&self) {
+        assert!(
+            self.code == Some(0),
+            "expected success, got exit {:?}:\n{}{}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! `tagsan cargo`: a user's crate (tests/programs/cli/cargo-demo, its own
+//! workspace) built by real cargo through the real plugin and runtime.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+
+fn demo() -> PathBuf {
+    repo().join("tests/programs/cli/cargo-demo")
+}
+
+/// `tagsan cargo ARGS` in a copy of the demo crate (each test its own, so
+/// they do not wait on each other's cargo lock or share a target dir).
+fn tagsan_cargo(test: &str, args: &[&str]) -> (Run, PathBuf) {
+    let dir = scratch(test);
+    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs"] {
+        let to = dir.join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(demo().join(f), to).unwrap();
+    }
+    let r = run_cmd(
+        tagsan()
+            .arg("cargo")
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS"),
+    );
+    (r, dir)
+}
+
+#[test]
+fn run_reports_rust_use_after_free_with_file_and_line() {
+    let (r, dir) = tagsan_cargo("cargo-run-uaf", &["run", "--quiet", "--", "uaf"]);
+    r.assert_report("use-after-free");
+    r.assert_failed();
+    r.assert_stderr_has(&marked_location(&demo().join("src/main.rs"), "// BUG:"));
+    // Rust names, the access first.
+    r.assert_stderr_in_order(&["cargo_demo::read_id", "cargo_demo::main"]);
+    // Its own target dir: the normal build is untouched.
+    assert!(dir
+        .join("target/tagsan/x86_64-unknown-linux-gnu/debug/cargo-demo")
+        .exists());
+    assert!(!dir.join("target/debug/cargo-demo").exists());
+}
+
+#[test]
+fn run_clean_and_exit_code_pass_through() {
+    let (r, _) = tagsan_cargo("cargo-run-clean", &["run", "--quiet"]);
+    r.assert_clean();
+    // The build script ran (without tagsan's flags, or it would not link).
+    assert!(r.stdout.contains("ok 1 5 build.rs"), "{}", r.stdout);
+    let (r, _) = tagsan_cargo("cargo-run-exit", &["run", "--quiet", "--", "exit", "7"]);
+    assert_eq!(r.code, Some(7), "{}", r.stderr);
+}
+
+#[test]
+fn build_says_where_binaries_are_and_release_has_lines() {
+    let (r, dir) = tagsan_cargo("cargo-build-release", &["build", "--release"]);
+    r.assert_success();
+    let out = dir.join("target/tagsan/x86_64-unknown-linux-gnu/release");
+    r.assert_stderr_has(&format!(
+        "tagsan: instrumented binaries are in {}",
+        out.display()
+    ));
+    let exe = out.join("cargo-demo");
+    let bug = run(&exe, &["uaf"], &[]);
+    bug.assert_report("use-after-free");
+    // line-tables-only debug info in release: still file:line.
+    bug.assert_stderr_has("main.rs:");
+}
+
+#[test]
+fn test_subcommand_catches_a_bug_in_a_test() {
+    let (r, _) = tagsan_cargo("cargo-test", &["test", "--quiet"]);
+    r.assert_report("heap-buffer-overflow");
+    r.assert_failed();
+    let line = marker_line(&demo().join("src/main.rs"), "// BUG-TEST:");
+    r.assert_stderr_has(&format!("main.rs:{line}"));
+}
+
+#[test]
+fn verbose_shows_the_real_command_and_flags() {
+    let (r, dir) = tagsan_cargo("cargo-verbose", &["build", "-v"]);
+    r.assert_success();
+    r.assert_stderr_has("tagsan: running: CARGO_ENCODED_RUSTFLAGS=");
+    r.assert_stderr_has("-Zllvm-plugins=");
+    r.assert_stderr_has("--target x86_64-unknown-linux-gnu");
+    r.assert_stderr_has(&format!(
+        "--target-dir {}",
+        dir.join("target/tagsan").display()
+    ));
+}
+
+#[test]
+fn user_rustflags_are_kept() {
+    let dir = scratch("cargo-rustflags");
+    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs"] {
+        let to = dir.join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(demo().join(f), to).unwrap();
+    }
+    let r = run_cmd(
+        tagsan()
+            .args(["-v", "cargo", "build"])
+            .current_dir(&dir)
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env("RUSTFLAGS", "--cfg demo_flag"),
+    );
+    r.assert_success();
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("tagsan: running:"))
+        .unwrap();
+    assert!(
+        line.contains("--cfg") && line.contains("demo_flag") && line.contains("-Zllvm-plugins"),
+        "{line}"
+    );
+}
+
+#[test]
+fn wrong_llvm_in_rustc_is_refused_with_a_clear_message() {
+    let dir = scratch("cargo-old-rustc");
+    let fake = dir.join("rustc");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'rustc 1.80.0 (051478957 2024-07-21)'\necho 'host: x86_64-unknown-linux-gnu'\necho 'release: 1.80.0'\necho 'LLVM version: 18.1.7'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = run_cmd(
+        tagsan()
+            .args(["cargo", "build"])
+            .current_dir(&dir)
+            .env("RUSTC", &fake),
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+    assert!(
+        r.stderr.starts_with(
+            "tagsan: error: rustc 1.80.0 uses LLVM 18 but the tagsan plugin needs LLVM 22"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn unsupported_cargo_uses_are_errors() {
+    let r = run_cmd(tagsan().args(["cargo", "check"]));
+    assert_eq!(r.code, Some(2));
+    r.assert_stderr_has("tagsan: error: unsupported cargo subcommand 'check'");
+    let r = run_cmd(
+        tagsan()
+            .args(["cargo", "build", "--target", "aarch64-unknown-linux-gnu"])
+            .current_dir(demo()),
+    );
+    assert_eq!(r.code, Some(2));
+    r.assert_stderr_has("tagsan: error: tagsan supports --target x86_64-unknown-linux-gnu only");
+    let help = run_cmd(tagsan().args(["cargo", "--help"]));
+    help.assert_success();
+    assert!(
+        help.stdout.contains("Usage: tagsan cargo"),
+        "{}",
+        help.stdout
+    );
+}
