@@ -28,4 +28,11 @@ fn main() {
     // LLVM classes that the host does not export.
     build.flag_if_supported("-fno-rtti");
     build.compile("tagsan_shim");
+
+    // Bind LLVM symbols lazily (rustc links cdylibs with -z now). With
+    // immediate binding, a host whose LLVM lacks any symbol we use (another
+    // major version) refuses the plugin inside dlopen, before our entry
+    // point can say why; lazily bound, llvmGetPassPluginInfo runs, checks
+    // the host's version and refuses with a clear message.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-z,lazy");
 }

@@ -55,12 +55,16 @@ pub unsafe extern "C" fn llvmGetPassPluginInfo(
 ) -> *mut PassPluginLibraryInfo {
     const NAME: &[u8] = b"tagsan\0";
     const VERSION: &[u8] = concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes();
-    let (mut major, mut minor, mut patch) = (0, 0, 0);
-    llvm_sys::core::LLVMGetVersion(&mut major, &mut minor, &mut patch);
+    let (major, minor, patch) = host_llvm_version();
     if major != LLVM_MAJOR {
         eprintln!(
-            "tagsan: this plugin was built for LLVM {LLVM_MAJOR}, but the host is LLVM \
-             {major}.{minor}.{patch}; refusing to load (use a host built on LLVM {LLVM_MAJOR})"
+            "tagsan: this plugin was built for LLVM {LLVM_MAJOR}, but the host is LLVM {}; \
+             refusing to load (use a host built on LLVM {LLVM_MAJOR})",
+            if major == 0 {
+                "older than 16".to_string()
+            } else {
+                format!("{major}.{minor}.{patch}")
+            }
         );
         // API version 0 makes any host refuse the plugin cleanly.
         out.cast::<PassPluginLibraryInfoPrefix>()
@@ -80,6 +84,29 @@ pub unsafe extern "C" fn llvmGetPassPluginInfo(
         pre_codegen_callback: std::ptr::null(),
     });
     out
+}
+
+/// The host's LLVM version. `LLVMGetVersion` only exists since LLVM 16, so
+/// it is looked up at run time: a direct call would not even bind in an
+/// older host. (0, 0, 0) means "older than 16".
+fn host_llvm_version() -> (u32, u32, u32) {
+    type GetVersion = unsafe extern "C" fn(*mut u32, *mut u32, *mut u32);
+    extern "C" {
+        fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    }
+    const RTLD_DEFAULT: *mut c_void = std::ptr::null_mut();
+    // SAFETY: dlsym with RTLD_DEFAULT looks the symbol up in the process;
+    // if present it has LLVMGetVersion's C signature.
+    unsafe {
+        let sym = dlsym(RTLD_DEFAULT, c"LLVMGetVersion".as_ptr());
+        if sym.is_null() {
+            return (0, 0, 0);
+        }
+        let get_version: GetVersion = std::mem::transmute(sym);
+        let (mut major, mut minor, mut patch) = (0, 0, 0);
+        get_version(&mut major, &mut minor, &mut patch);
+        (major, minor, patch)
+    }
 }
 
 /// Reports `msg` through the module's LLVMContext (`LLVMContext::emitError`):
