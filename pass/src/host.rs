@@ -122,20 +122,37 @@ pub fn is_swifterror(value: LLVMValueRef) -> bool {
     unsafe { tagsan_shim_is_swifterror(value) }
 }
 
+thread_local! {
+    /// Where the last panic on this thread happened (set by our hook).
+    static PANIC_LOCATION: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Runs `f`, turning a panic into `Err(message)`. Never lets it unwind
 /// into the host. The default panic hook (which prints a multi-line
-/// message) is silenced once: the panic is reported as one LLVM error by
-/// the caller. This only affects the plugin's own copy of std.
+/// message) is replaced once by one that only records where the panic
+/// happened: the caller reports the panic as one LLVM error. This only
+/// affects the plugin's own copy of std, not the host's (e.g. rustc's).
 pub fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     static QUIET_HOOK: Once = Once::new();
-    QUIET_HOOK.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    QUIET_HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let at = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()));
+            PANIC_LOCATION.with(|p| *p.borrow_mut() = at);
+        }))
+    });
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        if let Some(s) = payload.downcast_ref::<&str>() {
+        let msg = if let Some(s) = payload.downcast_ref::<&str>() {
             (*s).to_string()
         } else if let Some(s) = payload.downcast_ref::<String>() {
             s.clone()
         } else {
             "panic".to_string()
+        };
+        match PANIC_LOCATION.with(|p| p.borrow_mut().take()) {
+            Some(at) => format!("{msg} (at {at})"),
+            None => msg,
         }
     })
 }
