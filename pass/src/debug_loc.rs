@@ -3,7 +3,8 @@
 //! module; the access's own location also makes reports point at it.
 
 use llvm_sys::debuginfo::{
-    LLVMDIBuilderCreateDebugLocation, LLVMGetSubprogram, LLVMInstructionGetDebugLoc,
+    LLVMDIBuilderCreateDebugLocation, LLVMDIFileGetFilename, LLVMDIScopeGetFile, LLVMGetSubprogram,
+    LLVMInstructionGetDebugLoc,
 };
 use llvm_sys::prelude::*;
 
@@ -26,5 +27,31 @@ pub fn location_for(
             return std::ptr::null_mut();
         }
         LLVMDIBuilderCreateDebugLocation(ctx, 0, 0, scope, std::ptr::null_mut())
+    }
+}
+
+/// The source file `func` was defined in according to its debug info
+/// (`DISubprogram`'s file, as written: relative or absolute), if any.
+/// Used by the ignore list's `src:` entries, like clang's, which look at
+/// where the function is defined (possibly a header), not only at the
+/// main file.
+pub fn defining_file(func: LLVMValueRef) -> Option<String> {
+    // SAFETY: func is live; the strings are owned by the metadata.
+    unsafe {
+        let sp = LLVMGetSubprogram(func);
+        if sp.is_null() {
+            return None;
+        }
+        let file = LLVMDIScopeGetFile(sp);
+        if file.is_null() {
+            return None;
+        }
+        let mut len = 0u32;
+        let ptr = LLVMDIFileGetFilename(file, &mut len);
+        if ptr.is_null() || len == 0 {
+            return None;
+        }
+        let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), len as usize);
+        Some(String::from_utf8_lossy(bytes).into_owned())
     }
 }

@@ -16,6 +16,7 @@ use llvm_sys::prelude::*;
 use llvm_sys::target::LLVMGetModuleDataLayout;
 
 use crate::collect::{self, CollectContext};
+use crate::ignorelist::Ignorelist;
 use crate::options::Options;
 use crate::stats::{FunctionSkip, Stats};
 use crate::{debug_loc, instrument, ir, memintrinsics, module_ctor};
@@ -91,7 +92,7 @@ pub fn run(module: LLVMModuleRef, opts: &Options) -> Result<bool, String> {
             || opts
                 .ignorelist
                 .as_ref()
-                .is_some_and(|l| l.matches_function(&name))
+                .is_some_and(|l| ignored_by_list(l, f, &name))
         {
             Some(FunctionSkip::Ignorelist)
         } else {
@@ -132,6 +133,13 @@ pub fn run(module: LLVMModuleRef, opts: &Options) -> Result<bool, String> {
         eprint!("{}", stats.report(&label));
     }
     Ok(true)
+}
+
+/// `fun:` matches the (mangled) name; `src:` also matches the file the
+/// function is defined in per its debug info (a header, say), as in clang.
+fn ignored_by_list(list: &Ignorelist, f: LLVMValueRef, name: &str) -> bool {
+    list.matches_function(name)
+        || debug_loc::defining_file(f).is_some_and(|file| list.matches_source(&file))
 }
 
 /// Puts the builder right before `inst`, with the debug location inserted
