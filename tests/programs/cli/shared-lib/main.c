@@ -5,8 +5,8 @@ int *make_table(int n);
 int sum_table(const int *t, int n);
 
 int main(void) {
-  int *t = make_table(16);
-  printf("sum %d\n", sum_table(t, 16));
+  int *t = make_table(15);
+  printf("sum %d\n", sum_table(t, 15));
   free(t);
   return 0;
 }
