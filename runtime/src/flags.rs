@@ -37,6 +37,11 @@ pub struct Flags {
     pub tag_allocations: bool,
     /// Bytes of the heap region's `free_fill`... reserved for options yet to come.
     pub print_summary: bool,
+    /// Object caches (`cache`): delay the retag of a freed TYPESAFE_BY_RCU
+    /// object until a grace period has passed (Linux's SLUB_RCU_DEBUG).
+    pub slab_rcu_debug: bool,
+    /// Object caches: warn when a TYPESAFE_BY_RCU cache has no constructor.
+    pub warn_rcu_without_ctor: bool,
 }
 
 impl Flags {
@@ -58,6 +63,8 @@ impl Flags {
         symbolize: true,
         tag_allocations: true,
         print_summary: true,
+        slab_rcu_debug: false,
+        warn_rcu_without_ctor: true,
     };
 }
 
@@ -194,6 +201,8 @@ fn set(f: &mut Flags, key: &[u8], v: &[u8]) -> SetResult {
         b"symbolize" => f.symbolize = val!(parse_bool(v)),
         b"tag_allocations" => f.tag_allocations = val!(parse_bool(v)),
         b"print_summary" => f.print_summary = val!(parse_bool(v)),
+        b"slab_rcu_debug" => f.slab_rcu_debug = val!(parse_bool(v)),
+        b"warn_rcu_without_ctor" => f.warn_rcu_without_ctor = val!(parse_bool(v)),
         _ => return SetResult::UnknownKey,
     }
     SetResult::Ok
