@@ -42,6 +42,8 @@ fn set_current_function(name: Option<String>) {
 /// Instruments `module`. Returns whether it changed; `Err` is a one-line
 /// message for the LLVMContext.
 pub fn run(module: LLVMModuleRef, opts: &Options) -> Result<bool, String> {
+    // A panic in an earlier run on this thread may have left a name behind.
+    set_current_function(None);
     if is_marked(module) {
         return Ok(false);
     }
