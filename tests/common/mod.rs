@@ -82,6 +82,37 @@ pub fn build_c(name: &str, sources: &[&Path], opt: &str, extra: &[&str]) -> Path
     exe
 }
 
+/// Compiles C sources with clang's *own* HWASan pass in aliasing mode
+/// (`-fsanitize=hwaddress -fsanitize-hwaddress-experimental-aliasing`) and
+/// links the objects with our runtime, without `-fsanitize` at link time: the
+/// check that the runtime implements compiler-rt's ABI.
+pub fn build_clang_hwasan(name: &str, sources: &[&Path], opt: &str, extra: &[&str]) -> PathBuf {
+    let dir = scratch(name);
+    let exe = dir.join(name);
+    let mut objects = Vec::new();
+    for (i, src) in sources.iter().enumerate() {
+        let obj = dir.join(format!("{i}.o"));
+        check(
+            Command::new("clang-22")
+                .args(["-fsanitize=hwaddress", "-fsanitize-hwaddress-experimental-aliasing", "-g"])
+                .arg(format!("-O{opt}"))
+                .args(extra)
+                .arg("-c")
+                .arg(src)
+                .arg("-o")
+                .arg(&obj),
+        );
+        objects.push(obj);
+    }
+    check(Command::new("clang-22").args(&objects).arg("-o").arg(&exe).args(runtime_link_args()));
+    exe
+}
+
+/// A test program under `tests/programs/<dir>/`.
+pub fn program(dir: &str, file: &str) -> PathBuf {
+    repo().join("tests/programs").join(dir).join(file)
+}
+
 /// Compiles a Rust program through `rustc -Z llvm-plugins` with the runtime.
 pub fn build_rust(name: &str, source: &Path, opt: &str, extra: &[&str]) -> PathBuf {
     let dir = scratch(name);

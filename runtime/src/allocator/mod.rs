@@ -188,6 +188,7 @@ pub fn init() {
 #[cold]
 #[inline(never)]
 pub fn fail(what: &str, size: usize, errno: i32, origin: Origin) -> *mut u8 {
+    crate::init::ensure_init(); // the flags decide, so they must be parsed
     if crate::flags::flags().allocator_may_return_null {
         unsafe { *libc::__errno_location() = errno };
         return core::ptr::null_mut();
