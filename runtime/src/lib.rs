@@ -10,6 +10,7 @@
 //! | `shadow`        | reading and writing memory tags, short granules           |
 //! | `tags`          | choosing tags (random, never equal to a neighbour's)       |
 //! | `allocator`     | size classes, chunk metadata, thread caches, quarantine   |
+//! | `cache`         | object caches (constructors, TYPESAFE_BY_RCU) and RCU     |
 //! | `interceptors`  | malloc/free/... and C++ operator new/delete               |
 //! | `checks`        | `__hwasan_{load,store}*`, `__hwasan_mem*`                 |
 //! | `abi`           | the rest of the `__hwasan_*` interface, `__hwasan_tls`    |
@@ -29,6 +30,7 @@ pub mod layout;
 
 pub mod abi;
 pub mod allocator;
+pub mod cache;
 pub mod checks;
 pub mod flags;
 pub mod fork;

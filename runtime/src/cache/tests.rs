@@ -1,0 +1,118 @@
+//! Unit tests of tag choice and object life through the Rust API (the
+//! slab math is tested in `slab`, the RCU in `rcu`).
+
+use super::*;
+use core::sync::atomic::AtomicUsize;
+
+fn shadow_tag(p: *mut u8) -> Option<u8> {
+    crate::shadow::granule_tag(p as usize)
+}
+
+#[test]
+fn plain_cache_retags_like_malloc() {
+    let c = CacheHandle::new("plain", 40, 8, 0, None).unwrap();
+    let p = c.alloc();
+    assert_eq!(shadow_tag(p), Some(ptr_tag(p as usize)));
+    assert!(crate::shadow::first_mismatch(p as usize, 40).is_none());
+    assert_eq!(crate::shadow::first_mismatch(p as usize, 41), Some(40), "short granule catches the tail");
+    let q = c.alloc();
+    assert_ne!(ptr_tag(p as usize), ptr_tag(q as usize), "neighbours differ");
+    unsafe { c.free(p) };
+    assert_eq!(crate::shadow::shadow_byte(p as usize), SHADOW_FREED);
+    let p2 = c.alloc();
+    assert_eq!(untag(p2 as usize), untag(p as usize), "LIFO reuse");
+    assert_ne!(ptr_tag(p2 as usize), ptr_tag(p as usize), "new tag on reuse");
+    unsafe { c.free(p2) };
+    unsafe { c.free(q) };
+}
+
+static CTOR_CALLS: AtomicUsize = AtomicUsize::new(0);
+unsafe extern "C" fn ctor(obj: *mut libc::c_void) {
+    CTOR_CALLS.fetch_add(1, Ordering::Relaxed);
+    // A self-referencing list head, as a constructor may store.
+    unsafe { *(obj as *mut usize) = obj as usize };
+}
+
+#[test]
+fn constructor_runs_once_per_object_and_tags_are_kept() {
+    let c = CacheHandle::new("ctor", 48, 8, 0, Some(ctor)).unwrap();
+    let per_slab = c.stats().objects_per_slab as usize;
+    let p = c.alloc();
+    let self_ptr = unsafe { *(untag(p as usize) as *const usize) };
+    assert_eq!(self_ptr, p as usize, "the constructor saw the object's final tagged pointer");
+    for _ in 0..1000 {
+        let q = c.alloc();
+        unsafe { c.free(q) };
+    }
+    unsafe { c.free(p) };
+    let p2 = c.alloc();
+    assert_eq!(p2, p, "same object, same tag");
+    let s = c.stats();
+    assert_eq!(s.ctor_calls, s.objects_created);
+    assert_eq!(s.objects_created as usize, per_slab);
+    let q = c.alloc();
+    assert_ne!(ptr_tag(q as usize), ptr_tag(p2 as usize));
+    unsafe { c.free(q) };
+    unsafe { c.free(p2) };
+}
+
+#[test]
+fn rcu_free_keeps_the_tag_and_shrink_waits_for_a_grace_period() {
+    let c = CacheHandle::new("rcu", 64, 0, TYPESAFE_BY_RCU, Some(ctor)).unwrap();
+    let p = c.alloc();
+    unsafe { c.free(p) };
+    assert!(crate::shadow::first_mismatch(p as usize, 64).is_none(), "readable after free");
+    {
+        let _g = rcu_read();
+        assert_eq!(c.shrink(), 1);
+        assert!(crate::shadow::first_mismatch(p as usize, 64).is_none(), "slab kept inside a read section");
+    }
+    rcu_barrier();
+    assert_eq!(crate::shadow::first_mismatch(p as usize, 1), Some(0), "released after the grace period");
+    let f = describe::classify(p as usize, 8, ptr_tag(p as usize)).unwrap();
+    assert_eq!(f.kind, "use-after-free");
+    assert_eq!(f.object, untag(p as usize));
+}
+
+#[test]
+fn overflow_into_the_next_object_is_described() {
+    let c = CacheHandle::new("conn", 48, 8, 0, Some(ctor)).unwrap();
+    let a = c.alloc();
+    let b = c.alloc();
+    assert_eq!(untag(b as usize), untag(a as usize) + 48);
+    let bad = a as usize + 56;
+    assert_eq!(crate::shadow::first_mismatch(bad, 8), Some(0));
+    let f = describe::classify(bad, 8, ptr_tag(a as usize)).unwrap();
+    assert_eq!((f.kind, f.object), ("heap-buffer-overflow", untag(a as usize)));
+    unsafe {
+        c.free(a);
+        c.free(b);
+    }
+}
+
+#[test]
+fn threads_allocate_and_free_concurrently() {
+    let c: &'static Cache = create(b"mt", 32, 16, 0, None).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut v = Vec::new();
+                for i in 0..20_000 {
+                    v.push(alloc(c, Origin::here()));
+                    if i % 3 == 0 {
+                        free(c, v.pop().unwrap(), Origin::here());
+                    }
+                }
+                for p in v {
+                    free(c, p, Origin::here());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(c.stats().live_objects, 0);
+    assert!(shrink(c) >= 1);
+    assert_eq!(c.stats().slabs, 0);
+}
