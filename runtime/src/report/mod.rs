@@ -118,6 +118,13 @@ pub fn tag_mismatch(addr: usize, size: usize, is_write: bool, recover: bool, ori
         None
     };
     let kind = classified.map_or("tag-mismatch", |c| c.cause.name());
+    // Object caches describe their own slabs (cache name, object state).
+    let cached = if layout::is_heap(addr) {
+        crate::cache::describe::classify(addr, size, ptr_tag)
+    } else {
+        None
+    };
+    let kind = cached.map_or(kind, |f| f.kind);
 
     let mut out = Out::new();
     header(&mut out, kind, addr, origin.pc);
@@ -145,6 +152,7 @@ pub fn tag_mismatch(addr: usize, size: usize, is_write: bool, recover: bool, ori
     print_frames(&mut out, frames);
     let _ = writeln!(out);
     match classified.and_then(|c| c.chunk) {
+        _ if cached.is_some() => crate::cache::describe::print(&mut out, addr, cached.as_ref().unwrap()),
         Some(c) => describe_chunk(&mut out, addr, &c),
         None if layout::is_heap(addr) => {
             let _ = writeln!(
@@ -185,6 +193,8 @@ pub fn double_free(ptr: usize, origin: Origin) {
     let _ = writeln!(out);
     if let Some(c) = allocator::chunk_at(ptr) {
         describe_chunk(&mut out, ptr, &c);
+    } else {
+        crate::cache::describe::print_object_at(&mut out, ptr);
     }
     summary(&mut out, "double-free", frames);
     out.flush();
