@@ -1,7 +1,8 @@
 // The C++ half of the tagsan plugin: only what the LLVM C API cannot do.
 //
 //  * Registration with the new PassBuilder (pipeline-name parsing for opt,
-//    the optimizer-last extension point for clang and rustc).
+//    the pipeline-start and optimizer-last extension points for clang and
+//    rustc).
 //  * A ModulePass wrapper whose run() forwards to Rust (tagsan_run_module).
 //  * Two tiny queries the C API lacks: LLVMContext::emitError and
 //    Value::isSwiftError.
@@ -33,6 +34,7 @@ void *tagsan_options_parse(const char *Text, size_t Len, TagsanErrorSink Sink,
                            void *SinkCtx);
 void tagsan_options_free(void *Options);
 bool tagsan_run_module(LLVMModuleRef M, const void *Options);
+void tagsan_mark_module(LLVMModuleRef M);
 void tagsan_shim_emit_error(LLVMModuleRef M, const char *Msg, size_t Len);
 }
 
@@ -72,6 +74,18 @@ public:
   static StringRef name() { return "tagsan"; }
 };
 
+// Marks functions for the optimizer before it runs (optimizer_hints.rs
+// says why): only attributes, so it is cheap and safe to run on any module.
+class TagsanOptimizerHintsPass
+    : public PassInfoMixin<TagsanOptimizerHintsPass> {
+public:
+  PreservedAnalyses run(Module &M, ModuleAnalysisManager &) {
+    tagsan_mark_module(wrap(&M));
+    return PreservedAnalyses::all();
+  }
+  static StringRef name() { return "tagsan-optimizer-hints"; }
+};
+
 // "tagsan" -> "", "tagsan<a;b>" -> "a;b"; anything else is not ours.
 bool pipelineParams(StringRef Name, StringRef &Params) {
   if (Name == "tagsan") {
@@ -102,6 +116,14 @@ void registerCallbacks(PassBuilder &PB) {
           report_fatal_error(Twine(Err), /*gen_crash_diag=*/false);
         MPM.addPass(TagsanPass(Opts));
         return true;
+      });
+
+  // clang -fpass-plugin / rustc -Z llvm-plugins: before the optimizer
+  // runs, mark functions so that it keeps the accesses the source makes.
+  // (Not called in the LTO post-link pipelines.)
+  PB.registerPipelineStartEPCallback(
+      [](ModulePassManager &MPM, OptimizationLevel) {
+        MPM.addPass(TagsanOptimizerHintsPass());
       });
 
   // clang -fpass-plugin / rustc -Z llvm-plugins: where LLVM runs its own

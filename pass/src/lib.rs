@@ -19,6 +19,7 @@ mod instrument;
 mod ir;
 mod memintrinsics;
 mod module_ctor;
+mod optimizer_hints;
 mod options;
 mod pass;
 mod stats;
@@ -104,5 +105,21 @@ pub unsafe extern "C" fn tagsan_run_module(module: LLVMModuleRef, opts: *const c
             host::emit_error(module, &msg);
             true
         }
+    }
+}
+
+/// Marks the module's functions for the optimizer (see
+/// [`optimizer_hints`]); called at the start of clang's and rustc's
+/// pipelines.
+///
+/// # Safety
+/// `module` must be a live module of the host.
+#[no_mangle]
+pub unsafe extern "C" fn tagsan_mark_module(module: LLVMModuleRef) {
+    if let Err(panic) = host::guard(|| optimizer_hints::mark_functions(module)) {
+        host::emit_error(
+            module,
+            &format!("tagsan: internal error while marking functions: {panic}"),
+        );
     }
 }

@@ -62,10 +62,6 @@ pub fn run(module: LLVMModuleRef, opts: &Options) -> Result<bool, String> {
         .ignorelist
         .as_ref()
         .is_some_and(|l| l.matches_source(&source));
-    let skip_attrs = [
-        ir::attr_kind("disable_sanitizer_instrumentation"),
-        ir::attr_kind("naked"),
-    ];
     let mut checker = instrument::checker_for(module, opts);
     let mut stats = Stats::default();
 
@@ -86,10 +82,8 @@ pub fn run(module: LLVMModuleRef, opts: &Options) -> Result<bool, String> {
     let builder = unsafe { LLVMCreateBuilderInContext(ctx) };
     for f in functions {
         let name = ir::name_of(f);
-        let skip = if skip_attrs.iter().any(|&k| k != 0 && ir::has_fn_attr(f, k)) {
-            Some(FunctionSkip::Attribute)
-        } else if RUNTIME_PREFIXES.iter().any(|p| name.starts_with(p)) {
-            Some(FunctionSkip::Runtime)
+        let skip = if let Some(why) = never_instrumented(f, &name) {
+            Some(why)
         } else if source_ignored
             || opts
                 .ignorelist
@@ -135,6 +129,23 @@ pub fn run(module: LLVMModuleRef, opts: &Options) -> Result<bool, String> {
         eprint!("{}", stats.report(&label));
     }
     Ok(true)
+}
+
+/// Why function `f` (named `name`) is never instrumented, whatever the
+/// options: it asks not to be (`disable_sanitizer_instrumentation`), it
+/// cannot be (`naked`: no room for calls), or it is the runtime's own.
+pub fn never_instrumented(f: LLVMValueRef, name: &str) -> Option<FunctionSkip> {
+    let skip_attrs = ["disable_sanitizer_instrumentation", "naked"];
+    if skip_attrs.iter().any(|a| {
+        let k = ir::attr_kind(a);
+        k != 0 && ir::has_fn_attr(f, k)
+    }) {
+        Some(FunctionSkip::Attribute)
+    } else if RUNTIME_PREFIXES.iter().any(|p| name.starts_with(p)) {
+        Some(FunctionSkip::Runtime)
+    } else {
+        None
+    }
 }
 
 /// `fun:` matches the (mangled) name; `src:` also matches the file the
