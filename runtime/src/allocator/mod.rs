@@ -207,6 +207,30 @@ fn choose_tag(addr: usize, span: usize, previous: u8) -> u8 {
     crate::tags::choose([before.unwrap_or(0), after.unwrap_or(0), previous])
 }
 
+/// The tag for chunk `idx` of class `c`: as `choose_tag`, but the
+/// neighbours' tags come from their metadata (next to this chunk's own, so
+/// usually in the same cache line) rather than from shadow and, for short
+/// granules, the neighbour's memory. A neighbour that is not live imposes
+/// nothing; one whose block does not reach this chunk is avoided needlessly
+/// but harmlessly.
+#[inline]
+fn choose_small_tag(c: usize, idx: usize, m: &metadata::Meta) -> u8 {
+    if !tagging() {
+        return 0;
+    }
+    let live_tag = |i: usize| {
+        let w = metadata::meta(c, i).load();
+        if w.state() == ChunkState::Live {
+            w.tag()
+        } else {
+            0
+        }
+    };
+    let before = if idx > 0 { live_tag(idx - 1) } else { 0 };
+    let after = if idx + 1 < capacity(c) { live_tag(idx + 1) } else { 0 };
+    crate::tags::choose([before, after, m.load().tag()])
+}
+
 /// Allocates `size` bytes aligned to `align` (a power of two ≥ 16); null
 /// (with `errno`) or a report on failure, per `fail`.
 pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: Origin) -> *mut u8 {
@@ -223,8 +247,7 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
     let idx = idx as usize;
     let chunk = HEAP_BASE + chunk_offset(c, idx);
     let m = metadata::meta(c, idx);
-    let previous = m.load().tag();
-    let tag = choose_tag(chunk, class_size(c), previous);
+    let tag = choose_small_tag(c, idx, m);
     let flags = crate::flags::flags();
     if zero {
         unsafe { core::ptr::write_bytes(chunk as *mut u8, 0, size) };
