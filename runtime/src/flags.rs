@@ -13,7 +13,7 @@ pub struct Flags {
     pub log_path: [u8; 256],
     /// Bytes of freed memory held back from reuse.
     pub quarantine_size_mb: usize,
-    /// Pointer tag width, 3..=6.
+    /// Pointer tag width, 3..=6 (number of heap aliases is `2^tag_bits`; see `mapping.rs`).
     pub tag_bits: u32,
     /// Fill new allocations with `malloc_fill_byte` (up to `max_malloc_fill_size`).
     pub malloc_fill_byte: u8,
@@ -35,7 +35,7 @@ pub struct Flags {
     pub symbolize: bool,
     /// Tag heap allocations (`__hwasan_disable_allocator_tagging` turns it off at run time).
     pub tag_allocations: bool,
-    /// Bytes of the heap region's `free_fill`... reserved for options yet to come.
+    /// Print the `SUMMARY:` line at the end of a report.
     pub print_summary: bool,
     /// Object caches (`cache`): delay the retag of a freed TYPESAFE_BY_RCU
     /// object until a grace period has passed (Linux's SLUB_RCU_DEBUG).
@@ -50,7 +50,7 @@ impl Flags {
         exitcode: 99,
         log_path: [0; 256],
         quarantine_size_mb: 4,
-        tag_bits: 3,
+        tag_bits: crate::mapping::DEFAULT_TAG_BITS,
         malloc_fill_byte: 0xbe,
         max_malloc_fill_size: 0,
         free_fill_byte: 0x55,

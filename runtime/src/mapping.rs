@@ -15,18 +15,30 @@
 //! tag: odds `1/(2^k - 1)` for `k` tag bits (neighbouring chunks never share
 //! a tag, so linear overflows into the next chunk are caught whatever `k`).
 //! More aliases cost address space (free), one VMA each, and page faults: a
-//! page touched through `n` different aliases is faulted and gets page-table
-//! entries `n` times, and `fork` (see `fork.rs`) remaps and protects every
-//! alias. Measured on this machine (2 cores, kernel 6.18) with
-//! `tests/programs/runtime/tagbits_bench.c` (64 MiB touched through random
-//! aliases, 200k malloc/free of 64 bytes, one fork with a 64 MiB heap):
+//! page written through `n` different aliases is faulted `n` times and gets
+//! page-table entries in each alias, and `fork` (see `fork.rs`) protects and
+//! remaps every alias. Measured with `tests/programs/runtime/tagbits_bench.c`
+//! (64 MiB of 64-byte blocks written, freed, allocated and written again,
+//! then one fork; 2-core VM, kernel 6.18, best of quiet runs):
 //!
 //! ```text
-//! (see TAG_BITS_MEASUREMENT below)
+//! tag_bits  miss odds   first touch (faults)   reuse (faults)   VmPTE    fork
+//! glibc        -        0.058 s  ( 22.5 k)     0.006 s (  0 k)   0.2 MB  0.004 s
+//! 3         1/7  14.3%  0.199 s  (126 k)       0.061 s (  8 k)   1.4 MB  0.066 s
+//! 4         1/15  6.7%  0.313 s  (255 k)       0.070 s ( 18 k)   2.5 MB  0.086 s
+//! 5         1/31  3.2%  0.518 s  (461 k)       0.147 s ( 77 k)   4.8 MB  0.118 s
+//! 6         1/63  1.6%  0.709 s  (679 k)       0.346 s (266 k)   9.5 MB  0.195 s
 //! ```
 //!
-//! The default (`DEFAULT_TAG_BITS`) is where the miss rate stops buying much
-//! against the fault and fork cost; see the numbers.
+//! The first-touch cost grows with the number of aliases a page is written
+//! through (~1.6x per extra bit), the steady-state cost of reusing memory
+//! under new tags stays flat up to 4 bits and then doubles per bit, and the
+//! page-table memory doubles per bit. The default, `DEFAULT_TAG_BITS` = 4,
+//! is the knee: it halves the misses of 3 bits for +57% first-touch and +30%
+//! fork cost, with reuse still as cheap as at 3; each further bit halves the
+//! misses again but doubles the steady-state and page-table cost.
+//! (`MADV_POPULATE_WRITE` of every alias ahead of use was tried to batch the
+//! faults: it counts and costs the same faults, and maps aliases never used.)
 
 use crate::layout::*;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
@@ -35,6 +47,9 @@ use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 static HEAP_FD: AtomicI32 = AtomicI32::new(-1);
 /// Tag bits in force (number of aliases is `1 << tag_bits`).
 static TAG_BITS: AtomicU32 = AtomicU32::new(0);
+
+/// The default `tag_bits` (see the measurement above).
+pub const DEFAULT_TAG_BITS: u32 = 4;
 
 /// Tag bits in force (0 before the heap is mapped).
 #[inline(always)]
