@@ -68,7 +68,7 @@ fn build_says_where_binaries_are_and_release_has_lines() {
         out.display()
     ));
     let exe = out.join("cargo-demo");
-    let bug = run(&exe, &["uaf"], &[]);
+    let bug = run_exe(&exe, &["uaf"], &[]);
     bug.assert_report("use-after-free");
     // line-tables-only debug info in release: still file:line.
     bug.assert_stderr_has("main.rs:");

@@ -68,7 +68,7 @@ fn separate_compile_and_link_finds_the_bug() {
         "{line}"
     );
 
-    let r = run(&exe, &[], &[]);
+    let r = run_exe(&exe, &[], &[]);
     r.assert_report("heap-buffer-overflow");
     r.assert_stderr_has(&marked_location(&src, "// BUG:"));
 }
@@ -90,10 +90,10 @@ fn make_project_with_cc_variable() {
         "-MMD dependency files were not written"
     );
     let exe = dir.join("app");
-    let clean = run(&exe, &[], &[]);
+    let clean = run_exe(&exe, &[], &[]);
     clean.assert_clean();
     assert!(clean.stdout.contains("checksum"), "{}", clean.stdout);
-    let bad = run(&exe, &["overflow"], &[]);
+    let bad = run_exe(&exe, &["overflow"], &[]);
     bad.assert_report("heap-buffer-overflow");
     bad.assert_stderr_has(&marked_location(&dir.join("buffer.c"), "// BUG:"));
     bad.assert_stderr_in_order(&["buffer_fill", "main"]);
@@ -144,7 +144,7 @@ fn shared_library_reports_inside_the_library() {
             .arg("-o")
             .arg(&exe),
     );
-    let r = run(&exe, &[], &[]);
+    let r = run_exe(&exe, &[], &[]);
     r.assert_report("heap-buffer-overflow");
     r.assert_stderr_has(&marked_location(&srcs.join("lib.c"), "// BUG:"));
     r.assert_stderr_in_order(&["sum_table", "main"]);
@@ -161,7 +161,7 @@ fn cxx_build_in_one_step() {
     .unwrap();
     let exe = dir.join("v");
     check(tagsan().arg("c++").arg("-O1").arg(&src).arg("-o").arg(&exe));
-    let r = run(&exe, &[], &[]);
+    let r = run_exe(&exe, &[], &[]);
     r.assert_report("use-after-free");
     r.assert_stderr_has(&marked_location(&src, "// BUG:"));
 }
@@ -189,8 +189,8 @@ fn cmake_project_with_tagsan_cc_symlink() {
     );
     check(Command::new("cmake").arg("--build").arg(&build));
     let exe = build.join("demo");
-    run(&exe, &[], &[]).assert_clean();
-    let r = run(&exe, &["x"], &[]);
+    run_exe(&exe, &[], &[]).assert_clean();
+    let r = run_exe(&exe, &["x"], &[]);
     r.assert_report("use-after-free");
     r.assert_stderr_has(&marked_location(&src.join("main.c"), "// BUG:"));
 }
@@ -298,7 +298,7 @@ fn compiler_errors_and_exit_codes_pass_through() {
     std::fs::write(&ok, "#include <stdlib.h>\nint main(void) { char *p = malloc(4); p[3] = 0; free(p); return 7; }\n").unwrap();
     let exe = dir.join("ok");
     check(tagsan().arg("cc").arg(&ok).arg("-o").arg(&exe));
-    let r = run(&exe, &[], &[]);
+    let r = run_exe(&exe, &[], &[]);
     assert_eq!(r.code, Some(7), "{}", r.stderr);
 }
 

@@ -20,7 +20,7 @@ fn run_c_example(rel: &str, env: &[(&str, &str)]) -> (Run, PathBuf) {
     let exe = scratch(&format!("example-{name}")).join(&name);
     let lang = if rel.ends_with(".cc") { "c++" } else { "cc" };
     check(tagsan().arg(lang).arg(&src).arg("-o").arg(&exe));
-    (run(&exe, &[], env), src)
+    (run_exe(&exe, &[], env), src)
 }
 
 fn expect_c_bug(rel: &str, kind: &str, env: &[(&str, &str)]) {

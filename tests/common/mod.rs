@@ -198,13 +198,65 @@ pub fn tagsan() -> Command {
     cmd
 }
 
-/// Runs a command (any exit code) and returns what it showed.
+/// Runs a command (any exit code) and returns what it showed; a command
+/// still running after 15 minutes (a hang) is killed and fails the test.
 pub fn run_cmd(cmd: &mut Command) -> Run {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    run_within(cmd, std::time::Duration::from_secs(900))
+}
+
+/// Runs `exe` like [`run`], but a hang (over 2 minutes) is killed and fails
+/// the test instead of blocking the suite.
+pub fn run_exe(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_within(
+        Command::new(exe).args(args).envs(env.iter().copied()),
+        std::time::Duration::from_secs(120),
+    )
+}
+
+/// Runs a command with a time limit; on timeout it is killed and the test
+/// fails with what it printed so far.
+pub fn run_within(cmd: &mut Command, limit: std::time::Duration) -> Run {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut pipe_out = child.stdout.take().unwrap();
+    let mut pipe_err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = pipe_out.read_to_end(&mut v);
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = pipe_err.read_to_end(&mut v);
+        v
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stdout = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
+    match status {
+        Some(status) => Run {
+            code: status.code(),
+            stdout,
+            stderr,
+        },
+        None => panic!("{cmd:?} hung (killed after {limit:?}):\n{stdout}{stderr}"),
     }
 }
 
