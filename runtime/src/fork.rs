@@ -122,7 +122,7 @@ extern "C" fn prepare() {
     PIPE_WRITE.store(fds[1], Ordering::Relaxed);
     unsafe {
         let mut sa: libc::sigaction = core::mem::zeroed();
-        sa.sa_sigaction = on_segv as usize;
+        sa.sa_sigaction = on_segv as *const () as usize;
         sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
         libc::sigemptyset(&mut sa.sa_mask);
         libc::sigaction(libc::SIGSEGV, &sa, OLD_SEGV.0.get());

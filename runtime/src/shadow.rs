@@ -50,7 +50,7 @@ unsafe fn fill(p: *mut u8, value: u8, n: usize) {
 
 /// Sets the shadow of the granules covering `[addr, addr+len)` to `value`
 /// (`addr` granule aligned).
-#[inline]
+#[inline(always)]
 pub fn set(addr: usize, len: usize, value: u8) {
     let n = len.div_ceil(GRANULE_SIZE);
     unsafe { fill(shadow_addr(addr) as *mut u8, value, n) };

@@ -49,7 +49,9 @@ pub fn max_tag() -> u8 {
 pub fn choose(avoid: [u8; 3]) -> u8 {
     let max = max_tag() as u32;
     loop {
-        let t = (random() % max + 1) as u8;
+        // Multiply-high maps a 32-bit random number onto 0..max without a
+        // division.
+        let t = (((random() as u64 * max as u64) >> 32) + 1) as u8;
         if !avoid.contains(&t) {
             return t;
         }

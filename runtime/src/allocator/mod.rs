@@ -76,7 +76,7 @@ pub fn chunk_at(addr: usize) -> Option<ChunkInfo> {
     }
     let off = heap_offset(addr);
     if let Some(c) = class_of_offset(off) {
-        let idx = (off - region_begin(c)) / class_size(c);
+        let idx = index_in_region(c, off - region_begin(c));
         if idx >= capacity(c) || !primary::ever_used(c, idx) {
             return None;
         }
@@ -93,7 +93,7 @@ pub fn chunk_at(addr: usize) -> Option<ChunkInfo> {
 pub fn chunk_before(chunk: &ChunkInfo) -> Option<ChunkInfo> {
     let off = heap_offset(chunk.begin);
     if let Some(c) = class_of_offset(off) {
-        let idx = (off - region_begin(c)) / class_size(c);
+        let idx = index_in_region(c, off - region_begin(c));
         return (idx > 0).then(|| small_info(c, idx - 1));
     }
     let (before, _) = large::neighbours(off);
@@ -104,7 +104,7 @@ pub fn chunk_before(chunk: &ChunkInfo) -> Option<ChunkInfo> {
 pub fn chunk_after(chunk: &ChunkInfo) -> Option<ChunkInfo> {
     let off = heap_offset(chunk.begin);
     if let Some(c) = class_of_offset(off) {
-        let idx = (off - region_begin(c)) / class_size(c) + 1;
+        let idx = index_in_region(c, off - region_begin(c)) + 1;
         return (idx < capacity(c) && primary::ever_used(c, idx)).then(|| small_info(c, idx));
     }
     let (_, after) = large::neighbours(off);
@@ -116,7 +116,7 @@ fn small_info(c: usize, idx: usize) -> ChunkInfo {
     let w = m.load();
     ChunkInfo {
         begin: HEAP_BASE + chunk_offset(c, idx),
-        chunk_size: class_size(c),
+        chunk_size: size_of_class(c),
         requested_size: w.size(),
         tag: w.tag(),
         state: w.state(),
@@ -255,9 +255,9 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
         unsafe { core::ptr::write_bytes(chunk as *mut u8, flags.malloc_fill_byte, size.min(flags.max_malloc_fill_size)) };
     }
     if tag != 0 {
-        crate::shadow::tag_block(chunk, size, class_size(c), tag, SHADOW_UNALLOCATED);
+        crate::shadow::tag_block(chunk, size, size_of_class(c), tag, SHADOW_UNALLOCATED);
     } else {
-        crate::shadow::set(chunk, class_size(c), SHADOW_UNALLOCATED);
+        crate::shadow::set(chunk, size_of_class(c), SHADOW_UNALLOCATED);
     }
     m.alloc_stack.store(capture(origin), Ordering::Relaxed);
     m.store(Word::new(size, tag, ChunkState::Live, kind));
@@ -306,8 +306,8 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
         return;
     };
     let rel = off - region_begin(c);
-    let idx = rel / class_size(c);
-    if rel % class_size(c) != 0 || idx >= capacity(c) || !primary::ever_used(c, idx) {
+    let idx = index_in_region(c, rel);
+    if rel != idx * size_of_class(c) || idx >= capacity(c) || !primary::ever_used(c, idx) {
         crate::report::invalid_free(p, origin);
         return;
     }
@@ -329,7 +329,7 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
     if flags.max_free_fill_size > 0 {
         unsafe { core::ptr::write_bytes(chunk as *mut u8, flags.free_fill_byte, w.size().min(flags.max_free_fill_size)) };
     }
-    crate::shadow::set(chunk, class_size(c), SHADOW_FREED);
+    crate::shadow::set(chunk, size_of_class(c), SHADOW_FREED);
     m.free_stack.store(capture(origin), Ordering::Relaxed);
     thread_cache::quarantine(c, idx as u32);
 }

@@ -14,7 +14,6 @@
 use crate::sync::SpinLock;
 use std::boxed::Box;
 use std::collections::VecDeque;
-use std::vec::Vec;
 
 /// Entries in one batch.
 pub const BATCH: usize = 64;
@@ -57,21 +56,20 @@ impl Fifo {
         Fifo { batches: VecDeque::new(), bytes: 0 }
     }
 
-    /// Appends `batch`, then evicts the oldest batches until at most
-    /// `limit` bytes remain; calls `evicted` on each (outside no lock: the
-    /// caller decides).
-    pub fn push(&mut self, batch: Box<Batch>, limit: usize, evicted: &mut dyn FnMut(Box<Batch>)) {
+    /// Appends `batch` (newest).
+    pub fn add(&mut self, batch: Box<Batch>) {
         self.bytes += batch.bytes;
         self.batches.push_back(batch);
-        while self.bytes > limit {
-            match self.batches.pop_front() {
-                Some(b) => {
-                    self.bytes -= b.bytes;
-                    evicted(b);
-                }
-                None => break,
-            }
+    }
+
+    /// Takes the oldest batch if more than `limit` bytes are held.
+    pub fn evict_one(&mut self, limit: usize) -> Option<Box<Batch>> {
+        if self.bytes <= limit {
+            return None;
         }
+        let b = self.batches.pop_front()?;
+        self.bytes -= b.bytes;
+        Some(b)
     }
 
     pub fn bytes(&self) -> usize {
@@ -87,17 +85,30 @@ pub fn limit() -> usize {
 }
 
 /// Pushes a full batch into the global quarantine and hands every evicted
-/// chunk to `recycle` (after the quarantine lock is released).
-pub fn push(batch: Box<Batch>, recycle: &mut dyn FnMut(Entry)) {
-    // Collect the evicted batches and recycle them after the lock is
-    // released (recycling takes central-list locks).
-    let mut out: Vec<Box<Batch>> = Vec::new();
-    GLOBAL.lock().push(batch, limit(), &mut |b| out.push(b));
-    for b in out {
+/// chunk to `recycle`, with the quarantine lock released (recycling takes
+/// central-list locks). Returns one emptied batch for the caller to reuse,
+/// so steady-state frees allocate no batches.
+pub fn push(batch: Box<Batch>, recycle: &mut dyn FnMut(Entry)) -> Option<Box<Batch>> {
+    let limit = limit();
+    let mut pending = Some(batch);
+    let mut spare: Option<Box<Batch>> = None;
+    loop {
+        let evicted = {
+            let mut g = GLOBAL.lock();
+            if let Some(b) = pending.take() {
+                g.add(b);
+            }
+            g.evict_one(limit)
+        };
+        let Some(mut b) = evicted else { break };
         for &e in b.entries() {
             recycle(e);
         }
+        b.len = 0;
+        b.bytes = 0;
+        spare = Some(b);
     }
+    spare
 }
 
 /// Bytes held in the global queue.
@@ -121,6 +132,15 @@ pub unsafe fn fork_unlock() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Fifo {
+        fn push(&mut self, batch: Box<Batch>, limit: usize, evicted: &mut dyn FnMut(Box<Batch>)) {
+            self.add(batch);
+            while let Some(b) = self.evict_one(limit) {
+                evicted(b);
+            }
+        }
+    }
 
     fn batch(first: u64, n: usize, bytes_each: usize) -> Box<Batch> {
         let mut b = Box::new(Batch::new());

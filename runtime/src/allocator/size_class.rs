@@ -76,16 +76,63 @@ pub const fn region_begin(c: usize) -> usize {
     c << REGION_SHIFT
 }
 
+/// Per class, precomputed so the hot paths never divide: size, capacity,
+/// and the magic numbers of an exact division by the size.
+#[derive(Clone, Copy)]
+struct ClassInfo {
+    size: u32,
+    capacity: u32,
+    magic: u64,
+    shift: u32,
+}
+
+/// Division by `d` of any `n < 2^32` as `(n * magic) >> shift`, with
+/// `shift = 32 + ceil(log2 d)` and `magic = floor(2^shift / d) + 1`
+/// (Granlund & Montgomery: the error `magic * d - 2^shift <= d` stays below
+/// `2^shift / n`).
+const fn class_info(c: usize) -> ClassInfo {
+    if c == 0 {
+        return ClassInfo { size: 0, capacity: 0, magic: 0, shift: 0 };
+    }
+    let d = class_size(c) as u64;
+    let log = 64 - (d - 1).leading_zeros();
+    let shift = 32 + log;
+    ClassInfo { size: d as u32, capacity: (REGION_SIZE as u64 / d) as u32, magic: (1u64 << shift) / d + 1, shift }
+}
+
+static CLASSES: [ClassInfo; NUM_CLASSES] = {
+    let mut t = [ClassInfo { size: 0, capacity: 0, magic: 0, shift: 0 }; NUM_CLASSES];
+    let mut c = 0;
+    while c < NUM_CLASSES {
+        t[c] = class_info(c);
+        c += 1;
+    }
+    t
+};
+
+/// Bytes of a class-`c` chunk, from the table.
+#[inline(always)]
+pub fn size_of_class(c: usize) -> usize {
+    CLASSES[c].size as usize
+}
+
 /// Chunks a class region can hold.
-#[inline]
-pub const fn capacity(c: usize) -> usize {
-    REGION_SIZE / class_size(c)
+#[inline(always)]
+pub fn capacity(c: usize) -> usize {
+    CLASSES[c].capacity as usize
+}
+
+/// `rel / class_size(c)` for `rel < REGION_SIZE`, without dividing.
+#[inline(always)]
+pub fn index_in_region(c: usize, rel: usize) -> usize {
+    let info = CLASSES[c];
+    ((rel as u128 * info.magic as u128) >> info.shift) as usize
 }
 
 /// Heap offset of chunk `idx` of class `c`.
-#[inline]
-pub const fn chunk_offset(c: usize, idx: usize) -> usize {
-    region_begin(c) + idx * class_size(c)
+#[inline(always)]
+pub fn chunk_offset(c: usize, idx: usize) -> usize {
+    region_begin(c) + idx * size_of_class(c)
 }
 
 /// The small class of heap offset `off`, if it is in a class region.
@@ -140,6 +187,22 @@ mod tests {
             align *= 2;
         }
         assert!(class_for(MAX_SMALL + 1, 16).is_none());
+    }
+
+    #[test]
+    fn division_by_magic_is_exact() {
+        for c in 1..NUM_CLASSES {
+            let d = class_size(c);
+            assert_eq!(size_of_class(c), d);
+            assert_eq!(capacity(c), REGION_SIZE / d);
+            for idx in [0, 1, 2, 1000, capacity(c) / 2, capacity(c) - 1] {
+                for delta in [0, 1, d / 2, d - 1] {
+                    let rel = idx * d + delta;
+                    assert_eq!(index_in_region(c, rel), rel / d, "class {c} rel {rel}");
+                }
+            }
+            assert_eq!(index_in_region(c, REGION_SIZE - 1), (REGION_SIZE - 1) / d);
+        }
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Cache {
     counts: [u8; NUM_CLASSES],
     slots: [[u32; CACHE_MAX]; NUM_CLASSES],
     batch: Option<Box<Batch>>,
+    /// An emptied batch to gather the next frees in.
+    spare: Option<Box<Batch>>,
 }
 
 const DEAD: *mut Cache = 1 as *mut Cache;
@@ -59,7 +61,7 @@ fn cache() -> Option<&'static mut Cache> {
 
 #[cold]
 fn create() -> Option<&'static mut Cache> {
-    let c = Box::new(Cache { counts: [0; NUM_CLASSES], slots: [[0; CACHE_MAX]; NUM_CLASSES], batch: None });
+    let c = Box::new(Cache { counts: [0; NUM_CLASSES], slots: [[0; CACHE_MAX]; NUM_CLASSES], batch: None, spare: None });
     let p = Box::into_raw(c);
     // Set before registering: registration may allocate (re-entering here).
     CACHE.with(|c| c.set(p));
@@ -119,13 +121,20 @@ pub fn quarantine(c: usize, idx: u32) {
         return;
     }
     let e = ((c as u64) << 32) | idx as u64;
-    let bytes = class_size(c);
+    let bytes = size_of_class(c);
     match cache() {
         Some(cache) => {
-            let batch = cache.batch.get_or_insert_with(|| Box::new(Batch::new()));
+            let spare = &mut cache.spare;
+            let batch = cache.batch.get_or_insert_with(|| spare.take().unwrap_or_else(|| Box::new(Batch::new())));
             if batch.add(e, bytes) {
                 let full = cache.batch.take().expect("batch present");
-                quarantine::push(full, &mut recycle);
+                let emptied = quarantine::push(full, &mut recycle);
+                // `recycle` may have re-entered this cache; only now touch it.
+                if let Some(cache) = self::cache() {
+                    if cache.spare.is_none() {
+                        cache.spare = emptied;
+                    }
+                }
             }
         }
         None => {
