@@ -7,11 +7,20 @@ use common::*;
 
 #[test]
 fn clang_hwasan_objects_link_and_report() {
-    let exe = build_clang_hwasan("abi_overflow", &[&program("runtime", "abi_overflow.c")], "1", &[]);
+    let exe = build_clang_hwasan(
+        "abi_overflow",
+        &[&program("runtime", "abi_overflow.c")],
+        "1",
+        &[],
+    );
     let r = run(&exe, &[], &[]);
     assert!(r.stdout.contains("in bounds: 12"), "{}", r.stdout);
     r.assert_report("heap-buffer-overflow");
-    assert!(r.stderr.contains("0 bytes after a 13-byte region"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("0 bytes after a 13-byte region"),
+        "{}",
+        r.stderr
+    );
     assert_ne!(r.code, Some(0));
 }
 

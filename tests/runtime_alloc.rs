@@ -17,7 +17,11 @@ fn every_entry_point_works() {
     r.assert_clean();
     assert!(r.stdout.contains("entry points ok"));
     // The impossible requests return NULL with errno when allowed to.
-    let r = run(&exe, &["errors"], &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")]);
+    let r = run(
+        &exe,
+        &["errors"],
+        &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")],
+    );
     r.assert_clean();
 }
 
@@ -28,7 +32,11 @@ fn threads_stress_the_allocator() {
     r.assert_clean();
     assert!(r.stdout.contains("stress ok"));
     // Without quarantine, and with tag_bits at both ends.
-    for opts in ["quarantine_size_mb=0", "tag_bits=3", "tag_bits=6:malloc_fill_byte=0xaa:max_malloc_fill_size=4096"] {
+    for opts in [
+        "quarantine_size_mb=0",
+        "tag_bits=3",
+        "tag_bits=6:malloc_fill_byte=0xaa:max_malloc_fill_size=4096",
+    ] {
         run(&exe, &[], &[("TAGSAN_OPTIONS", opts)]).assert_clean();
     }
 }
@@ -41,7 +49,12 @@ fn realloc_chains_keep_contents() {
 
 #[test]
 fn cxx_new_and_delete_in_every_form() {
-    let exe = build_c("new_delete", &[&program("runtime", "new_delete.cc")], "1", &["-std=c++17"]);
+    let exe = build_c(
+        "new_delete",
+        &[&program("runtime", "new_delete.cc")],
+        "1",
+        &["-std=c++17"],
+    );
     let r = run(&exe, &[], &[("TAGSAN_OPTIONS", "alloc_dealloc_mismatch=1")]);
     r.assert_clean();
     assert!(r.stdout.contains("new/delete ok"));
@@ -50,7 +63,12 @@ fn cxx_new_and_delete_in_every_form() {
 #[test]
 fn allocator_detects_misuse() {
     // -O0: at -O1 clang deletes a malloc whose block is only freed.
-    let exe = build_c("alloc_errors", &[&program("runtime", "alloc_errors.c")], "0", &[]);
+    let exe = build_c(
+        "alloc_errors",
+        &[&program("runtime", "alloc_errors.c")],
+        "0",
+        &[],
+    );
     for (mode, kind) in [
         ("double-free", "double-free"),
         ("double-free-large", "double-free"),
@@ -67,11 +85,22 @@ fn allocator_detects_misuse() {
             "{mode}: expected {kind}, got:\n{}",
             r.stderr
         );
-        assert!(!r.stdout.contains("no error detected"), "{mode} went unnoticed");
+        assert!(
+            !r.stdout.contains("no error detected"),
+            "{mode} went unnoticed"
+        );
     }
     let r = run(&exe, &["calloc-overflow"], &[]);
-    assert!(r.stderr.contains("ERROR: TagSanitizer: calloc-overflow"), "{}", r.stderr);
-    let r = run(&exe, &["calloc-overflow"], &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")]);
+    assert!(
+        r.stderr.contains("ERROR: TagSanitizer: calloc-overflow"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &exe,
+        &["calloc-overflow"],
+        &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")],
+    );
     r.assert_clean();
     assert!(r.stdout.contains("calloc returned (nil)"));
 }
@@ -79,10 +108,25 @@ fn allocator_detects_misuse() {
 #[test]
 fn bad_options_warn_once_and_run() {
     let exe = build("options", "realloc_chain.c", &[]);
-    let r = run(&exe, &[], &[("TAGSAN_OPTIONS", "foo=1:tag_bits=9:verbosity=0")]);
+    let r = run(
+        &exe,
+        &[],
+        &[("TAGSAN_OPTIONS", "foo=1:tag_bits=9:verbosity=0")],
+    );
     r.assert_clean();
-    assert_eq!(r.stderr.matches("unknown option 'foo' in TAGSAN_OPTIONS, ignored").count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("bad value '9' for option 'tag_bits'"), "{}", r.stderr);
+    assert_eq!(
+        r.stderr
+            .matches("unknown option 'foo' in TAGSAN_OPTIONS, ignored")
+            .count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("bad value '9' for option 'tag_bits'"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -91,5 +135,9 @@ fn interface_functions() {
     let r = run(&exe, &[], &[]);
     r.assert_clean();
     assert!(r.stdout.contains("interface ok"));
-    assert!(r.stderr.contains("(short, tag "), "print_shadow shows the short granule:\n{}", r.stderr);
+    assert!(
+        r.stderr.contains("(short, tag "),
+        "print_shadow shows the short granule:\n{}",
+        r.stderr
+    );
 }

@@ -33,7 +33,13 @@ pub extern "C" fn __hwasan_tag_memory(p: usize, tag: u8, size: usize) {
     }
     crate::init::ensure_init();
     let begin = untag(p) & !(GRANULE_SIZE - 1);
-    crate::shadow::tag_block(begin, size, size.next_multiple_of(GRANULE_SIZE), tag & TAG_MASK as u8, 0);
+    crate::shadow::tag_block(
+        begin,
+        size,
+        size.next_multiple_of(GRANULE_SIZE),
+        tag & TAG_MASK as u8,
+        0,
+    );
 }
 
 /// `p` seen through alias `tag` (heap pointers only; others unchanged).
@@ -96,7 +102,12 @@ pub extern "C" fn __hwasan_print_shadow(p: *const u8, size: usize) {
         hex(&mut line, &mut at, s as usize, 2);
         if is_short_granule(s) {
             w(&mut line, &mut at, b" (short, tag ");
-            hex(&mut line, &mut at, unsafe { *((g | (GRANULE_SIZE - 1)) as *const u8) } as usize, 2);
+            hex(
+                &mut line,
+                &mut at,
+                unsafe { *((g | (GRANULE_SIZE - 1)) as *const u8) } as usize,
+                2,
+            );
             w(&mut line, &mut at, b")");
         }
         w(&mut line, &mut at, b"\n");
@@ -119,7 +130,9 @@ pub extern "C" fn __hwasan_disable_allocator_tagging() {
 static REPORT_CALLBACK: AtomicUsize = AtomicUsize::new(0);
 
 #[cfg_attr(not(test), no_mangle)]
-pub extern "C" fn __hwasan_set_error_report_callback(callback: Option<extern "C" fn(*const core::ffi::c_char)>) {
+pub extern "C" fn __hwasan_set_error_report_callback(
+    callback: Option<extern "C" fn(*const core::ffi::c_char)>,
+) {
     REPORT_CALLBACK.store(callback.map_or(0, |f| f as usize), Ordering::Release);
 }
 

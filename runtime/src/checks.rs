@@ -79,6 +79,7 @@ fixed_checks! {
 
 macro_rules! sized_checks {
     ($($name:ident, $write:expr, $recover:expr;)*) => {$(
+        #[allow(non_snake_case)] // compiler-rt's names
         #[cfg_attr(not(test), no_mangle)]
         pub extern "C" fn $name(addr: usize, size: usize) {
             if size != 0 && !fast_ok(addr, size) {
@@ -95,6 +96,8 @@ sized_checks! {
     __hwasan_storeN_noabort, true, true;
 }
 
+/// # Safety
+/// As `memcpy`: both ranges valid, not overlapping.
 #[cfg_attr(not(test), no_mangle)]
 pub unsafe extern "C" fn __hwasan_memcpy(dst: *mut u8, src: *const u8, size: usize) -> *mut u8 {
     check_range!(dst, size, true);
@@ -103,6 +106,8 @@ pub unsafe extern "C" fn __hwasan_memcpy(dst: *mut u8, src: *const u8, size: usi
     dst
 }
 
+/// # Safety
+/// As `memmove`: both ranges valid.
 #[cfg_attr(not(test), no_mangle)]
 pub unsafe extern "C" fn __hwasan_memmove(dst: *mut u8, src: *const u8, size: usize) -> *mut u8 {
     check_range!(dst, size, true);
@@ -111,6 +116,8 @@ pub unsafe extern "C" fn __hwasan_memmove(dst: *mut u8, src: *const u8, size: us
     dst
 }
 
+/// # Safety
+/// As `memset`: the range valid.
 #[cfg_attr(not(test), no_mangle)]
 pub unsafe extern "C" fn __hwasan_memset(dst: *mut u8, value: i32, size: usize) -> *mut u8 {
     check_range!(dst, size, true);

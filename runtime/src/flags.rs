@@ -164,7 +164,9 @@ fn parse_uint(v: &[u8]) -> Option<u64> {
 
 fn parse_int(v: &[u8]) -> Option<i64> {
     match v {
-        [b'-', rest @ ..] => parse_uint(rest).and_then(|n| i64::try_from(n).ok()).map(|n| -n),
+        [b'-', rest @ ..] => parse_uint(rest)
+            .and_then(|n| i64::try_from(n).ok())
+            .map(|n| -n),
         _ => parse_uint(v).and_then(|n| i64::try_from(n).ok()),
     }
 }
@@ -193,7 +195,9 @@ fn set(f: &mut Flags, key: &[u8], v: &[u8]) -> SetResult {
         b"quarantine_size_mb" => f.quarantine_size_mb = val!(size(v).filter(|&n| n <= 1 << 20)),
         b"tag_bits" => {
             f.tag_bits = val!(parse_uint(v)
-                .filter(|n| (crate::layout::MIN_TAG_BITS as u64..=crate::layout::MAX_TAG_BITS as u64).contains(n))
+                .filter(|n| (crate::layout::MIN_TAG_BITS as u64
+                    ..=crate::layout::MAX_TAG_BITS as u64)
+                    .contains(n))
                 .map(|n| n as u32))
         }
         b"malloc_fill_byte" => f.malloc_fill_byte = val!(byte(v)),
@@ -218,7 +222,11 @@ fn set(f: &mut Flags, key: &[u8], v: &[u8]) -> SetResult {
 impl Flags {
     /// `log_path` as bytes (empty = stderr).
     pub fn log_path(&self) -> &[u8] {
-        let n = self.log_path.iter().position(|&c| c == 0).unwrap_or(self.log_path.len());
+        let n = self
+            .log_path
+            .iter()
+            .position(|&c| c == 0)
+            .unwrap_or(self.log_path.len());
         &self.log_path[..n]
     }
 }
@@ -249,7 +257,12 @@ mod tests {
         assert_eq!(f.max_free_fill_size, 10);
         assert_eq!(f.malloc_context_size, 5);
         assert_eq!(f.verbosity, 2);
-        assert!(f.allocator_may_return_null && f.alloc_dealloc_mismatch && !f.print_tags && !f.symbolize);
+        assert!(
+            f.allocator_may_return_null
+                && f.alloc_dealloc_mismatch
+                && !f.print_tags
+                && !f.symbolize
+        );
     }
 
     #[test]

@@ -196,7 +196,14 @@ fn copy_heap(from: i32, to: i32) {
             let (mut src, mut dst) = (at, at);
             let mut n = unsafe { libc::copy_file_range(from, &mut src, to, &mut dst, len, 0) };
             if n < 0 {
-                n = unsafe { libc::pwrite(to, (HEAP_BASE + at as usize) as *const libc::c_void, len, at) };
+                n = unsafe {
+                    libc::pwrite(
+                        to,
+                        (HEAP_BASE + at as usize) as *const libc::c_void,
+                        len,
+                        at,
+                    )
+                };
             }
             if n <= 0 {
                 if n < 0 && unsafe { *libc::__errno_location() } == libc::EINTR {
@@ -219,7 +226,13 @@ extern "C" fn on_segv(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
     if ours {
         if FORKER.with(|f| f.get()) {
             let page = addr & !4095;
-            unsafe { libc::mprotect(page as *mut libc::c_void, 4096, libc::PROT_READ | libc::PROT_WRITE) };
+            unsafe {
+                libc::mprotect(
+                    page as *mut libc::c_void,
+                    4096,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                )
+            };
             return;
         }
         while WINDOW.load(Ordering::SeqCst) == 1 {
@@ -234,7 +247,8 @@ extern "C" fn on_segv(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
         // Restore and return: the access faults again, with the old action.
         unsafe { libc::sigaction(libc::SIGSEGV, old, core::ptr::null_mut()) };
     } else if old.sa_flags & libc::SA_SIGINFO != 0 {
-        let f: extern "C" fn(i32, *mut libc::siginfo_t, *mut libc::c_void) = unsafe { core::mem::transmute(h) };
+        let f: extern "C" fn(i32, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { core::mem::transmute(h) };
         f(sig, info, ctx);
     } else {
         let f: extern "C" fn(i32) = unsafe { core::mem::transmute(h) };

@@ -32,7 +32,10 @@ pub fn ensure_init() {
 #[cold]
 #[inline(never)]
 fn init_slow() {
-    if STATE.compare_exchange(NONE, RUNNING, Ordering::Acquire, Ordering::Acquire).is_err() {
+    if STATE
+        .compare_exchange(NONE, RUNNING, Ordering::Acquire, Ordering::Acquire)
+        .is_err()
+    {
         // Another thread is initializing: wait for it.
         while STATE.load(Ordering::Acquire) != READY {
             unsafe { libc::sched_yield() };

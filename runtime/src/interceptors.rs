@@ -7,6 +7,9 @@
 //! Unit tests do not export them (`cfg_attr(not(test), no_mangle)`): the
 //! test binary keeps the system malloc.
 
+// The C++ operators keep their Itanium-mangled names.
+#![allow(non_snake_case)]
+
 use crate::allocator::{self, AllocKind};
 use crate::unwind::Origin;
 use core::ffi::c_void;
@@ -58,7 +61,13 @@ pub extern "C" fn realloc(p: Ptr, size: usize) -> Ptr {
 pub extern "C" fn reallocarray(p: Ptr, n: usize, size: usize) -> Ptr {
     let origin = Origin::of_caller();
     let Some(total) = n.checked_mul(size) else {
-        return allocator::fail("reallocarray parameters overflow", size, libc::ENOMEM, origin).cast();
+        return allocator::fail(
+            "reallocarray parameters overflow",
+            size,
+            libc::ENOMEM,
+            origin,
+        )
+        .cast();
     };
     allocator::reallocate(p.cast(), total, origin).cast()
 }
@@ -68,12 +77,19 @@ fn valid_align(align: usize) -> bool {
     align.is_power_of_two()
 }
 
+/// # Safety
+/// `out` must be valid for a write.
 #[cfg_attr(not(test), no_mangle)]
 pub unsafe extern "C" fn posix_memalign(out: *mut Ptr, align: usize, size: usize) -> i32 {
     let origin = Origin::of_caller();
     if !valid_align(align) || align % core::mem::size_of::<usize>() != 0 {
         let saved = unsafe { *libc::__errno_location() };
-        allocator::fail("invalid alignment requested in posix_memalign", align, libc::EINVAL, origin);
+        allocator::fail(
+            "invalid alignment requested in posix_memalign",
+            align,
+            libc::EINVAL,
+            origin,
+        );
         unsafe { *libc::__errno_location() = saved };
         return libc::EINVAL;
     }
@@ -91,7 +107,13 @@ pub unsafe extern "C" fn posix_memalign(out: *mut Ptr, align: usize, size: usize
 pub extern "C" fn aligned_alloc(align: usize, size: usize) -> Ptr {
     let origin = Origin::of_caller();
     if !valid_align(align) {
-        return allocator::fail("invalid alignment requested in aligned_alloc", align, libc::EINVAL, origin).cast();
+        return allocator::fail(
+            "invalid alignment requested in aligned_alloc",
+            align,
+            libc::EINVAL,
+            origin,
+        )
+        .cast();
     }
     alloc(size, align, AllocKind::Malloc, origin)
 }
@@ -100,7 +122,13 @@ pub extern "C" fn aligned_alloc(align: usize, size: usize) -> Ptr {
 pub extern "C" fn memalign(align: usize, size: usize) -> Ptr {
     let origin = Origin::of_caller();
     if !valid_align(align) {
-        return allocator::fail("invalid alignment requested in memalign", align, libc::EINVAL, origin).cast();
+        return allocator::fail(
+            "invalid alignment requested in memalign",
+            align,
+            libc::EINVAL,
+            origin,
+        )
+        .cast();
     }
     alloc(size, align, AllocKind::Malloc, origin)
 }
@@ -109,7 +137,13 @@ pub extern "C" fn memalign(align: usize, size: usize) -> Ptr {
 pub extern "C" fn __libc_memalign(align: usize, size: usize) -> Ptr {
     let origin = Origin::of_caller();
     if !valid_align(align) {
-        return allocator::fail("invalid alignment requested in memalign", align, libc::EINVAL, origin).cast();
+        return allocator::fail(
+            "invalid alignment requested in memalign",
+            align,
+            libc::EINVAL,
+            origin,
+        )
+        .cast();
     }
     alloc(size, align, AllocKind::Malloc, origin)
 }

@@ -20,7 +20,11 @@ struct Pool {
     end: usize,
 }
 
-static POOL: SpinLock<Pool> = SpinLock::new(Pool { free: [0; NUM_LISTS], bump: 0, end: 0 });
+static POOL: SpinLock<Pool> = SpinLock::new(Pool {
+    free: [0; NUM_LISTS],
+    bump: 0,
+    end: 0,
+});
 
 /// Anonymous private memory (`MAP_NORESERVE`: only touched pages count).
 /// Returns null on failure.

@@ -120,11 +120,15 @@ pub const fn is_short_granule(shadow: u8) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn regions_do_not_overlap() {
-        assert!(SHADOW_BASE + SHADOW_SIZE <= HEAP_BASE);
-        assert!(HEAP_BASE + ((TAG_MASK + 1) << TAG_SHIFT) <= 1 << 47, "heap fits in user space");
-    }
+    // Checked at compile time.
+    const _: () = assert!(
+        SHADOW_BASE + SHADOW_SIZE <= HEAP_BASE,
+        "shadow below the heap"
+    );
+    const _: () = assert!(
+        HEAP_BASE + ((TAG_MASK + 1) << TAG_SHIFT) <= 1 << 47,
+        "heap fits in user space"
+    );
 
     #[test]
     fn tag_round_trip() {

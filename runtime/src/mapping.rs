@@ -96,7 +96,11 @@ pub fn create_heap_file() -> i32 {
 /// (the forked child's remap); otherwise the range must be free.
 pub fn map_alias(fd: i32, tag: usize, replace: bool) {
     let addr = HEAP_BASE + (tag << TAG_SHIFT);
-    let fixed = if replace { libc::MAP_FIXED } else { libc::MAP_FIXED_NOREPLACE };
+    let fixed = if replace {
+        libc::MAP_FIXED
+    } else {
+        libc::MAP_FIXED_NOREPLACE
+    };
     let p = unsafe {
         libc::mmap(
             addr as *mut libc::c_void,
@@ -130,7 +134,10 @@ pub fn map_all(tag_bits: u32) {
             SHADOW_BASE as *mut libc::c_void,
             SHADOW_SIZE,
             libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE,
+            libc::MAP_PRIVATE
+                | libc::MAP_ANONYMOUS
+                | libc::MAP_NORESERVE
+                | libc::MAP_FIXED_NOREPLACE,
             -1,
             0,
         )

@@ -17,7 +17,8 @@ thread_local! {
 fn seed() -> u32 {
     let tsc = unsafe { core::arch::x86_64::_rdtsc() };
     let local = 0u8;
-    let mixed = (tsc ^ (&local as *const u8 as u64).rotate_left(17)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mixed =
+        (tsc ^ (&local as *const u8 as u64).rotate_left(17)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     ((mixed >> 32) as u32) | 1
 }
 
@@ -79,6 +80,9 @@ mod tests {
             seen[generate() as usize] = true;
         }
         assert!(!seen[0]);
-        assert!(seen[1..=max_tag() as usize].iter().all(|&s| s), "every tag is reachable");
+        assert!(
+            seen[1..=max_tag() as usize].iter().all(|&s| s),
+            "every tag is reachable"
+        );
     }
 }

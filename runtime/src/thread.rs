@@ -46,6 +46,6 @@ pub fn register_exit() {
     let key = EXIT_KEY.load(Ordering::Acquire);
     if key != u32::MAX {
         // Any non-null value makes glibc run the destructor.
-        unsafe { libc::pthread_setspecific(key, 1 as *const libc::c_void) };
+        unsafe { libc::pthread_setspecific(key, core::ptr::dangling::<libc::c_void>()) };
     }
 }

@@ -43,8 +43,12 @@ struct Large {
     freed: VecDeque<usize>,
 }
 
-static LARGE: SpinLock<Large> =
-    SpinLock::new(Large { extents: BTreeMap::new(), bump: LARGE_BEGIN, holes: BTreeMap::new(), freed: VecDeque::new() });
+static LARGE: SpinLock<Large> = SpinLock::new(Large {
+    extents: BTreeMap::new(),
+    bump: LARGE_BEGIN,
+    holes: BTreeMap::new(),
+    freed: VecDeque::new(),
+});
 
 /// Reserves an extent for `size` bytes at `align`; returns its heap offset
 /// and span. The caller tags it and fills in the metadata with `set_live`.
@@ -74,7 +78,15 @@ pub fn reserve(size: usize, align: usize, kind: AllocKind) -> Option<(usize, usi
     };
     l.extents.insert(
         begin,
-        Extent { span, requested: size, tag: 0, state: ChunkState::Unused, kind, alloc_stack: 0, free_stack: 0 },
+        Extent {
+            span,
+            requested: size,
+            tag: 0,
+            state: ChunkState::Unused,
+            kind,
+            alloc_stack: 0,
+            free_stack: 0,
+        },
     );
     Some((begin, span))
 }
@@ -99,7 +111,9 @@ pub fn find(off: usize) -> Option<(usize, Extent)> {
 /// What freeing a pointer found.
 pub enum FreeResult {
     /// Freed; the block was allocated as `kind`.
-    Freed { kind: AllocKind },
+    Freed {
+        kind: AllocKind,
+    },
     DoubleFree,
     Invalid,
 }
@@ -109,7 +123,9 @@ pub enum FreeResult {
 /// are released here.
 pub fn free(off: usize, tag: u8, free_stack: u32) -> FreeResult {
     let mut l = LARGE.lock();
-    let Some(e) = l.extents.get_mut(&off) else { return FreeResult::Invalid };
+    let Some(e) = l.extents.get_mut(&off) else {
+        return FreeResult::Invalid;
+    };
     if e.tag != tag {
         return FreeResult::Invalid;
     }
@@ -141,11 +157,19 @@ pub fn free(off: usize, tag: u8, free_stack: u32) -> FreeResult {
     FreeResult::Freed { kind }
 }
 
+/// An extent and where it starts.
+pub type Located = (usize, Extent);
+
 /// The extents before and after `begin` if they touch it.
-pub fn neighbours(begin: usize) -> (Option<(usize, Extent)>, Option<(usize, Extent)>) {
+pub fn neighbours(begin: usize) -> (Option<Located>, Option<Located>) {
     let l = LARGE.lock();
     let span = l.extents.get(&begin).map(|e| e.span).unwrap_or(0);
-    let before = l.extents.range(..begin).next_back().filter(|(&b, e)| b + e.span == begin).map(|(&b, e)| (b, *e));
+    let before = l
+        .extents
+        .range(..begin)
+        .next_back()
+        .filter(|(&b, e)| b + e.span == begin)
+        .map(|(&b, e)| (b, *e));
     let after = l.extents.get(&(begin + span)).map(|e| (begin + span, *e));
     (before, after)
 }

@@ -82,7 +82,12 @@ impl Meta {
     #[inline]
     pub fn try_free(&self, expected: Word) -> Result<(), Word> {
         self.word
-            .compare_exchange(expected.0, expected.with_state(ChunkState::Freed).0, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                expected.0,
+                expected.with_state(ChunkState::Freed).0,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .map(|_| ())
             .map_err(Word)
     }

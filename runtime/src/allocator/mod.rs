@@ -202,7 +202,11 @@ fn choose_tag(addr: usize, span: usize, previous: u8) -> u8 {
     if !tagging() {
         return 0;
     }
-    let before = if heap_offset(addr) >= GRANULE_SIZE { crate::shadow::granule_tag(addr - GRANULE_SIZE) } else { None };
+    let before = if heap_offset(addr) >= GRANULE_SIZE {
+        crate::shadow::granule_tag(addr - GRANULE_SIZE)
+    } else {
+        None
+    };
     let after = crate::shadow::granule_tag(addr + span);
     crate::tags::choose([before.unwrap_or(0), after.unwrap_or(0), previous])
 }
@@ -227,7 +231,11 @@ fn choose_small_tag(c: usize, idx: usize, m: &metadata::Meta) -> u8 {
         }
     };
     let before = if idx > 0 { live_tag(idx - 1) } else { 0 };
-    let after = if idx + 1 < capacity(c) { live_tag(idx + 1) } else { 0 };
+    let after = if idx + 1 < capacity(c) {
+        live_tag(idx + 1)
+    } else {
+        0
+    };
     crate::tags::choose([before, after, m.load().tag()])
 }
 
@@ -236,13 +244,23 @@ fn choose_small_tag(c: usize, idx: usize, m: &metadata::Meta) -> u8 {
 pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: Origin) -> *mut u8 {
     crate::init::ensure_init();
     if size > MAX_ALLOCATION {
-        return fail("requested allocation size exceeds maximum supported size", size, libc::ENOMEM, origin);
+        return fail(
+            "requested allocation size exceeds maximum supported size",
+            size,
+            libc::ENOMEM,
+            origin,
+        );
     }
     let Some(c) = class_for(size, align) else {
         return allocate_large(size, align, kind, origin);
     };
     let Some(idx) = thread_cache::pop(c) else {
-        return fail("out of memory: size class region exhausted", size, libc::ENOMEM, origin);
+        return fail(
+            "out of memory: size class region exhausted",
+            size,
+            libc::ENOMEM,
+            origin,
+        );
     };
     let idx = idx as usize;
     let chunk = HEAP_BASE + chunk_offset(c, idx);
@@ -252,7 +270,13 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
     if zero {
         unsafe { core::ptr::write_bytes(chunk as *mut u8, 0, size) };
     } else if flags.max_malloc_fill_size > 0 {
-        unsafe { core::ptr::write_bytes(chunk as *mut u8, flags.malloc_fill_byte, size.min(flags.max_malloc_fill_size)) };
+        unsafe {
+            core::ptr::write_bytes(
+                chunk as *mut u8,
+                flags.malloc_fill_byte,
+                size.min(flags.max_malloc_fill_size),
+            )
+        };
     }
     if tag != 0 {
         crate::shadow::tag_block(chunk, size, size_of_class(c), tag, SHADOW_UNALLOCATED);
@@ -267,18 +291,35 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
 #[cold]
 fn allocate_large(size: usize, align: usize, kind: AllocKind, origin: Origin) -> *mut u8 {
     let Some((off, span)) = large::reserve(size, align, kind) else {
-        return fail("out of memory: large allocation region exhausted", size, libc::ENOMEM, origin);
+        return fail(
+            "out of memory: large allocation region exhausted",
+            size,
+            libc::ENOMEM,
+            origin,
+        );
     };
     let chunk = HEAP_BASE + off;
     // Fresh extents read as zero (their pages were punched out or never
     // touched), so calloc needs no memset here.
     let flags = crate::flags::flags();
     if flags.max_malloc_fill_size > 0 {
-        unsafe { core::ptr::write_bytes(chunk as *mut u8, flags.malloc_fill_byte, size.min(flags.max_malloc_fill_size)) };
+        unsafe {
+            core::ptr::write_bytes(
+                chunk as *mut u8,
+                flags.malloc_fill_byte,
+                size.min(flags.max_malloc_fill_size),
+            )
+        };
     }
     let tag = choose_tag(chunk, span, 0);
     if tag != 0 {
-        crate::shadow::tag_block(chunk, size, size.next_multiple_of(GRANULE_SIZE).max(GRANULE_SIZE), tag, 0);
+        crate::shadow::tag_block(
+            chunk,
+            size,
+            size.next_multiple_of(GRANULE_SIZE).max(GRANULE_SIZE),
+            tag,
+            0,
+        );
     }
     large::set_live(off, tag, capture(origin));
     with_tag(chunk, tag) as *mut u8
@@ -327,7 +368,13 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
     let chunk = HEAP_BASE + chunk_offset(c, idx);
     let flags = crate::flags::flags();
     if flags.max_free_fill_size > 0 {
-        unsafe { core::ptr::write_bytes(chunk as *mut u8, flags.free_fill_byte, w.size().min(flags.max_free_fill_size)) };
+        unsafe {
+            core::ptr::write_bytes(
+                chunk as *mut u8,
+                flags.free_fill_byte,
+                w.size().min(flags.max_free_fill_size),
+            )
+        };
     }
     crate::shadow::set(chunk, size_of_class(c), SHADOW_FREED);
     m.free_stack.store(capture(origin), Ordering::Relaxed);
@@ -375,7 +422,13 @@ pub fn reallocate(ptr: *mut u8, size: usize, origin: Origin) -> *mut u8 {
     if new.is_null() {
         return new;
     }
-    unsafe { core::ptr::copy_nonoverlapping(untag(ptr as usize) as *const u8, untag(new as usize) as *mut u8, old_size.min(size)) };
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            untag(ptr as usize) as *const u8,
+            untag(new as usize) as *mut u8,
+            old_size.min(size),
+        )
+    };
     deallocate(ptr, AllocKind::Malloc, origin);
     new
 }

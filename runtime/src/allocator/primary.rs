@@ -15,7 +15,8 @@ pub struct Central {
     free: Vec<u32>,
 }
 
-static CENTRAL: [SpinLock<Central>; NUM_CLASSES] = [const { SpinLock::new(Central { free: Vec::new() }) }; NUM_CLASSES];
+static CENTRAL: [SpinLock<Central>; NUM_CLASSES] =
+    [const { SpinLock::new(Central { free: Vec::new() }) }; NUM_CLASSES];
 /// Per class: chunks `>= FRESH[c]` were never handed out. Written under the
 /// class lock, read without it by reports and free validation.
 static FRESH: [AtomicU32; NUM_CLASSES] = [const { AtomicU32::new(0) }; NUM_CLASSES];

@@ -29,9 +29,19 @@ pub struct Batch {
     pub entries: [Entry; BATCH],
 }
 
+impl Default for Batch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Batch {
     pub const fn new() -> Batch {
-        Batch { len: 0, bytes: 0, entries: [0; BATCH] }
+        Batch {
+            len: 0,
+            bytes: 0,
+            entries: [0; BATCH],
+        }
     }
     /// Adds an entry; true when the batch should be pushed.
     pub fn add(&mut self, e: Entry, bytes: usize) -> bool {
@@ -51,9 +61,18 @@ pub struct Fifo {
     bytes: usize,
 }
 
+impl Default for Fifo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Fifo {
     pub const fn new() -> Fifo {
-        Fifo { batches: VecDeque::new(), bytes: 0 }
+        Fifo {
+            batches: VecDeque::new(),
+            bytes: 0,
+        }
     }
 
     /// Appends `batch` (newest).
@@ -156,7 +175,9 @@ mod tests {
         let mut out = Vec::new();
         let limit = 10_000;
         for k in 0..100u64 {
-            q.push(batch(k * 10, 10, 100), limit, &mut |b| out.extend_from_slice(b.entries()));
+            q.push(batch(k * 10, 10, 100), limit, &mut |b| {
+                out.extend_from_slice(b.entries())
+            });
             assert!(q.bytes() <= limit, "bound holds after every push");
         }
         // Evicted strictly in free order.

@@ -92,16 +92,31 @@ struct ClassInfo {
 /// `2^shift / n`).
 const fn class_info(c: usize) -> ClassInfo {
     if c == 0 {
-        return ClassInfo { size: 0, capacity: 0, magic: 0, shift: 0 };
+        return ClassInfo {
+            size: 0,
+            capacity: 0,
+            magic: 0,
+            shift: 0,
+        };
     }
     let d = class_size(c) as u64;
     let log = 64 - (d - 1).leading_zeros();
     let shift = 32 + log;
-    ClassInfo { size: d as u32, capacity: (REGION_SIZE as u64 / d) as u32, magic: (1u64 << shift) / d + 1, shift }
+    ClassInfo {
+        size: d as u32,
+        capacity: (REGION_SIZE as u64 / d) as u32,
+        magic: (1u64 << shift) / d + 1,
+        shift,
+    }
 }
 
 static CLASSES: [ClassInfo; NUM_CLASSES] = {
-    let mut t = [ClassInfo { size: 0, capacity: 0, magic: 0, shift: 0 }; NUM_CLASSES];
+    let mut t = [ClassInfo {
+        size: 0,
+        capacity: 0,
+        magic: 0,
+        shift: 0,
+    }; NUM_CLASSES];
     let mut c = 0;
     while c < NUM_CLASSES {
         t[c] = class_info(c);

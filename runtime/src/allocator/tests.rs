@@ -27,7 +27,10 @@ fn word_packs_and_unpacks() {
         (13, 7, ChunkState::Unused, AllocKind::New),
     ] {
         let w = Word::new(size, tag, state, kind);
-        assert_eq!((w.size(), w.tag(), w.state(), w.kind()), (size, tag, state, kind));
+        assert_eq!(
+            (w.size(), w.tag(), w.state(), w.kind()),
+            (size, tag, state, kind)
+        );
         assert_eq!(w.with_state(ChunkState::Freed).state(), ChunkState::Freed);
         assert_eq!(w.with_state(ChunkState::Freed).tag(), tag);
     }
@@ -35,12 +38,37 @@ fn word_packs_and_unpacks() {
 
 #[test]
 fn pointers_are_tagged_and_shadow_matches() {
-    for size in [1, 15, 16, 17, 100, 256, 257, 1000, 4096, 100_000, MAX_SMALL, MAX_SMALL + 1, 1 << 20] {
+    for size in [
+        1,
+        15,
+        16,
+        17,
+        100,
+        256,
+        257,
+        1000,
+        4096,
+        100_000,
+        MAX_SMALL,
+        MAX_SMALL + 1,
+        1 << 20,
+    ] {
         let p = malloc(size);
         let tag = ptr_tag(p);
-        assert!(tag >= 1 && tag <= crate::tags::max_tag(), "size {size} tag {tag}");
-        assert_eq!(first_mismatch(p, size), None, "whole block accessible, size {size}");
-        assert_eq!(first_mismatch(p, size + 1), Some(size), "one past the end caught, size {size}");
+        assert!(
+            tag >= 1 && tag <= crate::tags::max_tag(),
+            "size {size} tag {tag}"
+        );
+        assert_eq!(
+            first_mismatch(p, size),
+            None,
+            "whole block accessible, size {size}"
+        );
+        assert_eq!(
+            first_mismatch(p, size + 1),
+            Some(size),
+            "one past the end caught, size {size}"
+        );
         // A pointer with any other tag mismatches at once.
         let other = with_tag(p, if tag == 1 { 2 } else { 1 });
         assert_eq!(first_mismatch(other, 1), Some(0));
@@ -54,7 +82,11 @@ fn short_granules_are_byte_exact() {
     let p = malloc(13);
     let g = untag(p);
     assert_eq!(shadow_byte(g), SHADOW_SHORT_FLAG | 13);
-    assert_eq!(unsafe { *((g + 15) as *const u8) }, ptr_tag(p), "real tag in the granule's last byte");
+    assert_eq!(
+        unsafe { *((g + 15) as *const u8) },
+        ptr_tag(p),
+        "real tag in the granule's last byte"
+    );
     assert_eq!(first_mismatch(p, 13), None);
     assert_eq!(first_mismatch(p + 12, 1), None);
     assert_eq!(first_mismatch(p + 13, 1), Some(0));
@@ -118,7 +150,10 @@ fn quarantine_delays_reuse() {
     free(p);
     // Far less than the quarantine holds: the chunk must not come back.
     let again: Vec<usize> = (0..5000).map(|_| malloc(24)).collect();
-    assert!(again.iter().all(|&q| untag(q) != chunk), "freed chunk reused too early");
+    assert!(
+        again.iter().all(|&q| untag(q) != chunk),
+        "freed chunk reused too early"
+    );
     for q in again {
         free(q);
     }
@@ -139,7 +174,10 @@ fn metadata_lookup_from_any_interior_address() {
     deallocate(p as *mut u8, AllocKind::NewArray, origin());
     let big = allocate(300_000, 16, AllocKind::New, false, origin()) as usize;
     let c = chunk_at(big + 299_999).unwrap();
-    assert_eq!((c.begin, c.requested_size, c.kind, c.state), (untag(big), 300_000, AllocKind::New, ChunkState::Live));
+    assert_eq!(
+        (c.begin, c.requested_size, c.kind, c.state),
+        (untag(big), 300_000, AllocKind::New, ChunkState::Live)
+    );
     assert_eq!(c.chunk_size % 4096, 0);
     deallocate(big as *mut u8, AllocKind::New, origin());
     assert_eq!(chunk_at(big).unwrap().state, ChunkState::Freed);
@@ -168,7 +206,9 @@ fn calloc_zeroes_and_large_frees_release_memory() {
     free(p);
     for _ in 0..100 {
         let q = allocate(64, 16, AllocKind::Malloc, true, origin()) as usize;
-        assert!(unsafe { core::slice::from_raw_parts(q as *const u8, 64) }.iter().all(|&b| b == 0));
+        assert!(unsafe { core::slice::from_raw_parts(q as *const u8, 64) }
+            .iter()
+            .all(|&b| b == 0));
         free(q);
     }
     let big = malloc(1 << 20);
@@ -176,7 +216,11 @@ fn calloc_zeroes_and_large_frees_release_memory() {
     let alias0 = untag(big);
     free(big);
     // The pages were punched out of the heap file: they read as zero.
-    assert!(unsafe { core::slice::from_raw_parts(alias0 as *const u8, 1 << 20) }.iter().all(|&b| b == 0));
+    assert!(
+        unsafe { core::slice::from_raw_parts(alias0 as *const u8, 1 << 20) }
+            .iter()
+            .all(|&b| b == 0)
+    );
     assert_eq!(shadow_byte(alias0), 0);
 }
 
@@ -188,7 +232,10 @@ fn realloc_keeps_contents_and_retags() {
         let q = reallocate(p, size, origin());
         assert_ne!(untag(q as usize), untag(p as usize));
         let keep = size.min(5);
-        assert_eq!(unsafe { core::slice::from_raw_parts(q, keep) }, &b"01234"[..keep]);
+        assert_eq!(
+            unsafe { core::slice::from_raw_parts(q, keep) },
+            &b"01234"[..keep]
+        );
         assert_eq!(chunk_at(p as usize).unwrap().state, ChunkState::Freed);
         assert_eq!(first_mismatch(q as usize, size), None);
         p = q;

@@ -39,7 +39,8 @@ pub struct Cache {
     spare: Option<Box<Batch>>,
 }
 
-const DEAD: *mut Cache = 1 as *mut Cache;
+/// Marks a thread whose cache was flushed at exit (never dereferenced).
+const DEAD: *mut Cache = core::ptr::dangling_mut();
 
 thread_local! {
     static CACHE: Cell<*mut Cache> = const { Cell::new(core::ptr::null_mut()) };
@@ -61,7 +62,12 @@ fn cache() -> Option<&'static mut Cache> {
 
 #[cold]
 fn create() -> Option<&'static mut Cache> {
-    let c = Box::new(Cache { counts: [0; NUM_CLASSES], slots: [[0; CACHE_MAX]; NUM_CLASSES], batch: None, spare: None });
+    let c = Box::new(Cache {
+        counts: [0; NUM_CLASSES],
+        slots: [[0; CACHE_MAX]; NUM_CLASSES],
+        batch: None,
+        spare: None,
+    });
     let p = Box::into_raw(c);
     // Set before registering: registration may allocate (re-entering here).
     CACHE.with(|c| c.set(p));
@@ -125,7 +131,9 @@ pub fn quarantine(c: usize, idx: u32) {
     match cache() {
         Some(cache) => {
             let spare = &mut cache.spare;
-            let batch = cache.batch.get_or_insert_with(|| spare.take().unwrap_or_else(|| Box::new(Batch::new())));
+            let batch = cache
+                .batch
+                .get_or_insert_with(|| spare.take().unwrap_or_else(|| Box::new(Batch::new())));
             if batch.add(e, bytes) {
                 let full = cache.batch.take().expect("batch present");
                 let emptied = quarantine::push(full, &mut recycle);
