@@ -333,3 +333,31 @@ fn missing_plugin_is_one_clear_line() {
         r.stderr
     );
 }
+
+#[test]
+fn pass_options_reach_the_pass_through_the_environment() {
+    let dir = scratch("cc-pass-options");
+    let src = repo().join("examples/c/heap-overflow.c");
+    let exe = dir.join("no-writes");
+    // The bug is a write: with no-writes the pass leaves it unchecked.
+    check(
+        tagsan()
+            .arg("cc")
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe)
+            .env("TAGSAN_PASS_OPTIONS", "no-writes"),
+    );
+    run_exe(&exe, &[], &[]).assert_clean();
+    // A bad option is one clear error from the compiler, not a crash.
+    let r = run_cmd(
+        tagsan()
+            .args(["cc", "-c"])
+            .arg(&src)
+            .arg("-o")
+            .arg(dir.join("x.o"))
+            .env("TAGSAN_PASS_OPTIONS", "bogus"),
+    );
+    r.assert_failed();
+    r.assert_stderr_has("bogus");
+}
