@@ -4,9 +4,9 @@
 //! process dies right after, and nothing allocates from the user heap.
 //!
 //! A report's text is also collected (in a fixed static buffer) for the
-//! callback set by `__hwasan_set_error_report_callback`.
+//! callback set by `__hwasan_set_error_report_callback` (kept by `abi`).
 
-use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicI32, Ordering};
 
 use crate::sync::SpinLock;
 
@@ -14,9 +14,6 @@ use crate::sync::SpinLock;
 /// child opens its own `<log_path>.<pid>`). -1 = not opened yet.
 static FD: AtomicI32 = AtomicI32::new(-1);
 static FD_PID: AtomicI32 = AtomicI32::new(0);
-
-/// The user's report callback (`void (*)(const char *)`), 0 if none.
-static CALLBACK: AtomicUsize = AtomicUsize::new(0);
 
 /// Bytes of one report kept for the callback; the rest is cut.
 const CAPTURE_BYTES: usize = 64 * 1024;
@@ -33,12 +30,6 @@ static CAPTURE: SpinLock<Capture> = SpinLock::new(Capture {
     buf: [0; CAPTURE_BYTES],
 });
 
-/// Sets the callback that receives each report's full text
-/// (`__hwasan_set_error_report_callback`).
-pub fn set_report_callback(callback: Option<extern "C" fn(*const core::ffi::c_char)>) {
-    CALLBACK.store(callback.map_or(0, |f| f as usize), Ordering::Release);
-}
-
 /// Starts collecting what is written, for the report callback.
 pub fn begin_capture() {
     let mut c = CAPTURE.lock();
@@ -50,13 +41,10 @@ pub fn begin_capture() {
 pub fn end_capture() {
     let mut c = CAPTURE.lock();
     c.active = false;
-    let f = CALLBACK.load(Ordering::Acquire);
-    if f == 0 {
-        return;
-    }
+    // Set by `__hwasan_set_error_report_callback`.
+    let Some(callback) = crate::abi::error_report_callback() else { return };
     let n = c.len.min(CAPTURE_BYTES - 1);
     c.buf[n] = 0;
-    let callback: extern "C" fn(*const core::ffi::c_char) = unsafe { core::mem::transmute(f) };
     callback(c.buf.as_ptr().cast());
 }
 

@@ -34,7 +34,10 @@ impl Origin {
         unsafe {
             core::arch::asm!("mov [{p}], rbp", p = in(reg) fp.as_mut_ptr(), options(nostack, preserves_flags));
             let fp = fp.assume_init();
-            Origin { pc: *(fp as *const usize).add(1), frame: *(fp as *const usize) }
+            Origin {
+                pc: *(fp as *const usize).add(1),
+                frame: *(fp as *const usize),
+            }
         }
     }
 
@@ -59,57 +62,95 @@ impl StackBounds {
     }
 }
 
-// Per-thread cache of the stack bounds. 0/0 = not computed yet; `BUSY` is
-// set while computing: `pthread_getattr_np` itself calls malloc (glibc
-// reallocs a cpu set, and reads /proc/self/maps for the main thread), and
-// that malloc's stack capture must not recurse into it.
+// Per-thread cache of the stack bounds: the mapping that held the stack
+// pointer when last looked up. (0, 0) = not computed yet.
+//
+// Not `pthread_getattr_np`: glibc's version takes the thread's lock and
+// then mallocs (fopen of /proc/self/maps for the main thread, a cpu set
+// for others), and Rust's std calls it at start-up; our malloc's stack
+// capture calling it again would wait on that lock forever. Reading
+// /proc/self/maps with raw syscalls needs no lock and no malloc.
 thread_local! {
     static BOUNDS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
-    static BUSY: Cell<bool> = const { Cell::new(false) };
 }
 
-/// This thread's stack bounds, computed once per thread. `None` while they
-/// are being computed (re-entry from inside `pthread_getattr_np`) or if the
-/// thread's stack cannot be found.
-pub fn current_stack_bounds() -> Option<StackBounds> {
+/// Bounds of the stack mapping holding `sp`, cached per thread. `None` if
+/// no mapping holds it.
+pub fn stack_bounds_for(sp: usize) -> Option<StackBounds> {
     let (lo, hi) = BOUNDS.with(|b| b.get());
-    if hi != 0 {
+    if lo <= sp && sp < hi {
         return Some(StackBounds { lo, hi });
     }
-    if BUSY.with(|b| b.replace(true)) {
-        return None;
-    }
-    let found = query_stack_bounds();
-    BUSY.with(|b| b.set(false));
-    let b = found?;
-    BOUNDS.with(|c| c.set((b.lo, b.hi)));
-    Some(b)
+    // First use on this thread, a main stack that has grown below the
+    // mapping we saw, or a signal alternate stack: look again.
+    let (lo, hi) = mapping_containing(sp)?;
+    BOUNDS.with(|c| c.set((lo, hi)));
+    Some(StackBounds { lo, hi })
 }
 
-/// Forgets the cached bounds (a forked child keeps its parent's stack, so
-/// this is only for threads whose stack really changed).
+/// This thread's stack bounds (of the mapping holding the current frame).
+pub fn current_stack_bounds() -> Option<StackBounds> {
+    stack_bounds_for(current_sp())
+}
+
+/// Forgets the cached bounds.
 pub fn reset_stack_bounds() {
     BOUNDS.with(|b| b.set((0, 0)));
 }
 
-fn query_stack_bounds() -> Option<StackBounds> {
-    unsafe {
-        let mut attr: libc::pthread_attr_t = core::mem::zeroed();
-        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
-            return None;
-        }
-        let mut addr: *mut libc::c_void = core::ptr::null_mut();
-        let mut size: libc::size_t = 0;
-        let rc = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
-        libc::pthread_attr_destroy(&mut attr);
-        if rc != 0 || size == 0 {
-            return None;
-        }
-        Some(StackBounds {
-            lo: addr as usize,
-            hi: addr as usize + size,
-        })
+/// The `[start, end)` of the mapping in /proc/self/maps holding `addr`.
+fn mapping_containing(addr: usize) -> Option<(usize, usize)> {
+    let fd = unsafe {
+        libc::open(
+            c"/proc/self/maps".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return None;
     }
+    let mut buf = [0u8; 4096];
+    let mut have = 0usize;
+    let mut found = None;
+    'read: loop {
+        let n = unsafe { libc::read(fd, buf[have..].as_mut_ptr().cast(), buf.len() - have) };
+        if n <= 0 {
+            break;
+        }
+        have += n as usize;
+        let mut start = 0;
+        while let Some(nl) = buf[start..have].iter().position(|&c| c == b'\n') {
+            if let Some((lo, hi)) = parse_range(&buf[start..start + nl]) {
+                if lo <= addr && addr < hi {
+                    found = Some((lo, hi));
+                    break 'read;
+                }
+            }
+            start += nl + 1;
+        }
+        // Keep the partial last line for the next read.
+        buf.copy_within(start..have, 0);
+        have -= start;
+        if have == buf.len() {
+            break; // a line longer than the buffer: give up
+        }
+    }
+    unsafe { libc::close(fd) };
+    found
+}
+
+/// Parses the `start-end` at the head of a /proc/self/maps line.
+fn parse_range(line: &[u8]) -> Option<(usize, usize)> {
+    let mut parts = line.split(|&c| c == b' ').next()?.split(|&c| c == b'-');
+    let hex = |s: &[u8]| -> Option<usize> {
+        if s.is_empty() || s.len() > 16 {
+            return None;
+        }
+        s.iter().try_fold(0usize, |v, &c| {
+            Some(v << 4 | (c as char).to_digit(16)? as usize)
+        })
+    };
+    Some((hex(parts.next()?)?, hex(parts.next()?)?))
 }
 
 /// The current stack pointer (approximately: this function's frame).
@@ -129,11 +170,11 @@ pub fn unwind(origin: Origin, out: &mut [usize]) -> usize {
         return 0;
     }
     let sp = current_sp();
-    // Without bounds (re-entry while computing them, or a stack we cannot
-    // find such as a signal alternate stack) only the pc is certain.
-    let bounds = match current_stack_bounds() {
-        Some(b) if b.contains(sp) => StackBounds { lo: sp, hi: b.hi },
-        _ => StackBounds { lo: sp, hi: sp },
+    // Frames live between the stack pointer and the top of its mapping.
+    // Without a mapping only the pc is certain.
+    let bounds = match stack_bounds_for(sp) {
+        Some(b) => StackBounds { lo: sp, hi: b.hi },
+        None => StackBounds { lo: sp, hi: sp },
     };
     unsafe { walk(origin, bounds, out) }
 }
@@ -275,6 +316,15 @@ mod tests {
             )
         };
         assert_eq!(&out[..n], &[1 << 20, 0x6000, 0x7000]);
+    }
+
+    #[test]
+    fn parses_maps_lines() {
+        assert_eq!(
+            parse_range(b"7ffd1000-7ffd2000 rw-p 00000000 00:00 0  [stack]"),
+            Some((0x7ffd1000, 0x7ffd2000))
+        );
+        assert_eq!(parse_range(b"garbage"), None);
     }
 
     #[test]

@@ -334,39 +334,43 @@ pub fn alloc_dealloc_mismatch(ptr: usize, allocated: AllocKind, freed: AllocKind
     session.end();
 }
 
+/// The report kind of an allocation failure, from the allocator's
+/// description of it.
+pub fn bad_allocation_kind(what: &str) -> &'static str {
+    if what.contains("calloc") {
+        "calloc-overflow"
+    } else if what.contains("align") {
+        "invalid-allocation-alignment"
+    } else if what.contains("out of memory") {
+        "out-of-memory"
+    } else if what.contains("exceeds") || what.contains("too big") {
+        "allocation-size-too-big"
+    } else {
+        "bad-allocation"
+    }
+}
+
 /// An allocation that cannot be satisfied, when
-/// `allocator_may_return_null=0`. `what` is the kind
-/// (`allocation-size-too-big`, `calloc-overflow`,
-/// `invalid-allocation-alignment`, `pvalloc-overflow`, `out-of-memory`...)
-/// and `size` the size (or alignment) at fault. Never returns.
+/// `allocator_may_return_null=0`: `what` is the allocator's description
+/// ("calloc parameters overflow", "requested allocation size exceeds
+/// maximum supported size", ...) and `size` the size (or alignment) at
+/// fault. Never returns.
 pub fn bad_allocation(what: &str, size: usize, origin: Origin) -> ! {
-    let Some(session) = session::begin(true, 0) else {
-        unsafe { libc::_exit(1) }
-    };
+    let Some(session) = session::begin(true, 0) else { unsafe { libc::_exit(1) } };
+    let kind = bad_allocation_kind(what);
     let mut stack = [0usize; MAX_DEPTH];
     let n = current_stack(origin, &mut stack);
     let frames = &stack[..n];
     let mut out = Out::new();
-    let _ = writeln!(
-        out,
-        "=={}==ERROR: TagSanitizer: {what} at pc {:#x}",
-        pid(),
-        origin.pc
-    );
-    let detail = match what {
-        "calloc-overflow" => format!("calloc parameters overflow: count * size ({size:#x} requested in total) cannot be represented in type size_t"),
-        "invalid-allocation-alignment" => format!("invalid allocation alignment: {size:#x}, alignment must be a power of two"),
-        "allocation-size-too-big" => format!(
-            "requested allocation size {size:#x} exceeds maximum supported size of {:#x}",
-            layout::HEAP_SIZE
-        ),
-        _ => format!("requested allocation size {size:#x} cannot be satisfied"),
-    };
-    let _ = writeln!(out, "{detail} (thread T{})", crate::thread::current_tid());
+    let _ = writeln!(out, "=={}==ERROR: TagSanitizer: {kind} at pc {:#x}", pid(), origin.pc);
+    let _ = writeln!(out, "{what} (size {size:#x}) in thread T{}:", crate::thread::current_tid());
     print_frames(&mut out, frames);
     let _ = writeln!(out);
-    let _ = writeln!(out, "HINT: if you would rather have the allocator return NULL, set TAGSAN_OPTIONS=allocator_may_return_null=1");
-    summary(&mut out, what, frames);
+    let _ = writeln!(
+        out,
+        "HINT: if you would rather have the allocator return NULL, set TAGSAN_OPTIONS=allocator_may_return_null=1"
+    );
+    summary(&mut out, kind, frames);
     out.flush();
     session.end();
     unsafe { libc::_exit(1) }

@@ -1,0 +1,44 @@
+//! Helpers of the report tests (`tests/reports_*.rs`), on top of `common`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{repo, Run};
+
+/// A report test program's source, under `tests/programs/reports/`.
+pub fn program(file: &str) -> PathBuf {
+    repo().join("tests/programs/reports").join(file)
+}
+
+/// The 1-based line of `src` holding the comment `MARK:<name>`, so the
+/// expected lines follow the sources instead of being copied into tests.
+pub fn mark(src: &Path, name: &str) -> usize {
+    let text = std::fs::read_to_string(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let tag = format!("MARK:{name}");
+    let found: Vec<usize> =
+        text.lines().enumerate().filter(|(_, l)| l.split_whitespace().any(|w| w == tag)).map(|(i, _)| i + 1).collect();
+    assert_eq!(found.len(), 1, "{} needs exactly one `{tag}`", src.display());
+    found[0]
+}
+
+/// `in <func> <src>:<line>:` for the line marked `name`: a symbolized frame.
+pub fn frame(src: &Path, func: &str, name: &str) -> String {
+    format!("in {func} {}:{}:", src.display(), mark(src, name))
+}
+
+/// How many times `pattern` occurs in stderr.
+pub fn count(r: &Run, pattern: &str) -> usize {
+    r.stderr.matches(pattern).count()
+}
+
+/// The address in the `ERROR:` line.
+pub fn header_address(r: &Run) -> usize {
+    let line = r.stderr.lines().find(|l| l.contains("ERROR: TagSanitizer:")).expect("an ERROR line");
+    let hex = line.split(" on address 0x").nth(1).expect("on address").split_whitespace().next().unwrap();
+    usize::from_str_radix(hex, 16).unwrap()
+}
+
+/// The pointer tag of a heap address (bits 39..45).
+pub fn tag_of(addr: usize) -> usize {
+    (addr >> 39) & 63
+}
