@@ -571,7 +571,12 @@ def machine_info():
         pass
     cc = subprocess.run([CC, "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
     rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    return {"cpu": cpu, "ncpu": os.cpu_count(), "kernel": platform.release(),
+    arts = {}
+    for a in (PASS, RT):
+        if os.path.exists(a):
+            arts[os.path.basename(a)] = datetime.datetime.fromtimestamp(
+                os.path.getmtime(a), datetime.timezone.utc).strftime("%H:%M:%S UTC")
+    return {"artifacts": arts, "cpu": cpu, "ncpu": os.cpu_count(), "kernel": platform.release(),
             "cc": cc[0] if cc else CC, "git": rev,
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
@@ -600,8 +605,10 @@ def write_results_md():
     for p, res in parts.items():
         mi = res.get("machine", {})
         lines += ["## %s" % p, "",
-                  "_Run %s at git %s on %s × %s, %s, kernel %s. Configs: %s._" % (
-                      mi.get("date"), mi.get("git"), mi.get("ncpu"), mi.get("cpu"), mi.get("cc"), mi.get("kernel"),
+                  "_Run %s at git %s (artifacts built %s) on %s × %s, %s, kernel %s. Configs: %s._" % (
+                      mi.get("date"), mi.get("git"),
+                      ", ".join("%s %s" % kv for kv in mi.get("artifacts", {}).items()) or "?",
+                      mi.get("ncpu"), mi.get("cpu"), mi.get("cc"), mi.get("kernel"),
                       ", ".join(res.get("configs", []))), "",
                   REPORTERS[p](res), ""]
     if os.path.exists(os.path.join(BENCH, "NOTES.md")):
