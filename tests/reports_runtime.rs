@@ -89,7 +89,9 @@ fn report_callback_gets_the_text() {
     let r = run(&exe, &[], &[]);
     assert_eq!(r.code, Some(99), "{}", r.stderr);
     let text = r.stdout.split("CALLBACK-BEGIN\n").nth(1).expect("callback ran").split("CALLBACK-END").next().unwrap();
+    // p[16] of a 13-byte block: past its granule, in a slot never used.
     assert!(text.contains("ERROR: TagSanitizer: heap-buffer-overflow"), "{text}");
+    assert!(text.contains("is located 3 bytes after a 13-byte region"), "{text}");
     assert!(text.contains("SUMMARY: TagSanitizer: heap-buffer-overflow"), "{text}");
     assert!(r.stderr.contains(text.lines().next().unwrap()));
 }

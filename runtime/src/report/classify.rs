@@ -103,45 +103,55 @@ pub fn classify(
     }
 }
 
+/// Bytes probed on each side for a chunk when the address itself is in
+/// no chunk the allocator knows (a never-used slot, a gap).
+const PROBE_BYTES: usize = 4096;
+
+/// Up to `NEIGHBOURS` chunks from `first` on, following `next`.
+fn chain(first: Option<ChunkInfo>, next: fn(&ChunkInfo) -> Option<ChunkInfo>) -> Vec<ChunkInfo> {
+    let mut out = Vec::new();
+    let mut cur = first;
+    while let Some(c) = cur {
+        if out.len() == NEIGHBOURS {
+            break;
+        }
+        out.push(c);
+        cur = next(&c);
+    }
+    out
+}
+
+/// The nearest chunk the allocator knows within `PROBE_BYTES` of `addr`,
+/// searching down (`down`) or up granule by granule.
+fn probe(addr: usize, down: bool) -> Option<ChunkInfo> {
+    let g = crate::layout::GRANULE_SIZE;
+    (1..=PROBE_BYTES / g).find_map(|k| {
+        let a = if down {
+            addr.checked_sub(k * g)?
+        } else {
+            addr + k * g
+        };
+        crate::allocator::chunk_at(a).filter(|c| if down { c.begin < addr } else { c.begin > addr })
+    })
+}
+
 /// Collects the chunk at `addr` and up to `NEIGHBOURS` on each side from
 /// the allocator, then classifies.
 pub fn classify_heap(addr: usize, size: usize, ptr_tag: u8) -> Classified {
     use crate::allocator::{chunk_after, chunk_at, chunk_before};
-    let at = chunk_at(addr);
-    let mut before: [Option<ChunkInfo>; NEIGHBOURS] = [None; NEIGHBOURS];
-    let mut after: [Option<ChunkInfo>; NEIGHBOURS] = [None; NEIGHBOURS];
-    if let Some(c) = at {
-        let mut cur = c;
-        for slot in before.iter_mut() {
-            match chunk_before(&cur) {
-                Some(n) => {
-                    *slot = Some(n);
-                    cur = n;
-                }
-                None => break,
-            }
-        }
-        cur = c;
-        for slot in after.iter_mut() {
-            match chunk_after(&cur) {
-                Some(n) => {
-                    *slot = Some(n);
-                    cur = n;
-                }
-                None => break,
-            }
-        }
-    }
-    let before: Vec<ChunkInfo> = before.iter().flatten().copied().collect();
-    let after: Vec<ChunkInfo> = after.iter().flatten().copied().collect();
-    classify(
-        crate::layout::untag(addr),
-        size,
-        ptr_tag,
-        at,
-        &before,
-        &after,
-    )
+    let untagged = crate::layout::untag(addr);
+    let at = chunk_at(untagged);
+    let (before, after) = match at {
+        Some(c) => (
+            chain(chunk_before(&c), chunk_before),
+            chain(chunk_after(&c), chunk_after),
+        ),
+        None => (
+            chain(probe(untagged, true), chunk_before),
+            chain(probe(untagged, false), chunk_after),
+        ),
+    };
+    classify(untagged, size, ptr_tag, at, &before, &after)
 }
 
 #[cfg(test)]

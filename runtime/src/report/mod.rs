@@ -152,7 +152,9 @@ pub fn tag_mismatch(addr: usize, size: usize, is_write: bool, recover: bool, ori
     print_frames(&mut out, frames);
     let _ = writeln!(out);
     match classified.and_then(|c| c.chunk) {
-        _ if cached.is_some() => crate::cache::describe::print(&mut out, addr, cached.as_ref().unwrap()),
+        _ if cached.is_some() => {
+            crate::cache::describe::print(&mut out, addr, cached.as_ref().unwrap())
+        }
         Some(c) => describe_chunk(&mut out, addr, &c),
         None if layout::is_heap(addr) => {
             let _ = writeln!(
@@ -356,14 +358,25 @@ pub fn bad_allocation_kind(what: &str) -> &'static str {
 /// maximum supported size", ...) and `size` the size (or alignment) at
 /// fault. Never returns.
 pub fn bad_allocation(what: &str, size: usize, origin: Origin) -> ! {
-    let Some(session) = session::begin(true, 0) else { unsafe { libc::_exit(1) } };
+    let Some(session) = session::begin(true, 0) else {
+        unsafe { libc::_exit(1) }
+    };
     let kind = bad_allocation_kind(what);
     let mut stack = [0usize; MAX_DEPTH];
     let n = current_stack(origin, &mut stack);
     let frames = &stack[..n];
     let mut out = Out::new();
-    let _ = writeln!(out, "=={}==ERROR: TagSanitizer: {kind} at pc {:#x}", pid(), origin.pc);
-    let _ = writeln!(out, "{what} (size {size:#x}) in thread T{}:", crate::thread::current_tid());
+    let _ = writeln!(
+        out,
+        "=={}==ERROR: TagSanitizer: {kind} at pc {:#x}",
+        pid(),
+        origin.pc
+    );
+    let _ = writeln!(
+        out,
+        "{what} (size {size:#x}) in thread T{}:",
+        crate::thread::current_tid()
+    );
     print_frames(&mut out, frames);
     let _ = writeln!(out);
     let _ = writeln!(

@@ -83,23 +83,31 @@ pub fn print(out: &mut Out, addr: usize) {
     );
     for r in rows(CONTEXT_ROWS) {
         let buggy = (r == row_granule).then_some(granule - r);
-        format_row(out, layout::with_tag(r * GRANULE_SIZE, layout::ptr_tag(addr)), buggy, &mut |i| {
-            shadow_at((r + i) * GRANULE_SIZE).map(|s| format!("{s:02x}"))
-        });
+        format_row(
+            out,
+            layout::with_tag(r * GRANULE_SIZE, layout::ptr_tag(addr)),
+            buggy,
+            &mut |i| shadow_at((r + i) * GRANULE_SIZE).map(|s| format!("{s:02x}")),
+        );
     }
     let _ = writeln!(out, "Tags for short granules around the buggy address (one tag corresponds to {GRANULE_SIZE} bytes):");
     for r in rows(1) {
         let buggy = (r == row_granule).then_some(granule - r);
-        format_row(out, layout::with_tag(r * GRANULE_SIZE, layout::ptr_tag(addr)), buggy, &mut |i| {
-            let g = (r + i) * GRANULE_SIZE;
-            match shadow_at(g) {
-                Some(s) if layout::is_short_granule(s) => {
-                    short_granule_tag(g).map(|t| format!("{t:02x}"))
+        format_row(
+            out,
+            layout::with_tag(r * GRANULE_SIZE, layout::ptr_tag(addr)),
+            buggy,
+            &mut |i| {
+                let g = (r + i) * GRANULE_SIZE;
+                match shadow_at(g) {
+                    Some(s) if layout::is_short_granule(s) => {
+                        short_granule_tag(g).map(|t| format!("{t:02x}"))
+                    }
+                    Some(_) => Some(String::from("..")),
+                    None => None,
                 }
-                Some(_) => Some(String::from("..")),
-                None => None,
-            }
-        });
+            },
+        );
     }
     let _ = writeln!(
         out,
