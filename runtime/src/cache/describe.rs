@@ -114,7 +114,13 @@ pub fn object_at(addr: usize) -> Option<Finding> {
 fn state_text(f: &Finding) -> &'static str {
     match f.state {
         slab::LIVE => "live",
-        slab::FREE if f.cache.is_rcu() => "freed (type-stable: RCU readers may still read it)",
+        slab::FREE if f.cache.is_rcu() && f.slab_state == slab::ACTIVE => {
+            if crate::flags::flags().slab_rcu_debug {
+                "freed, retagged after a grace period (slab_rcu_debug)"
+            } else {
+                "freed (type-stable: RCU readers may still read it)"
+            }
+        }
         slab::FREE => "freed",
         slab::FREE_PENDING => "freed, retag pending a grace period (slab_rcu_debug)",
         _ => "never allocated",
