@@ -22,17 +22,26 @@ fn heap_overflow_one_byte_past_13() {
     let addr = header_address(&r);
     let tag = tag_of(addr);
     r.assert_stderr_in_order(&[
-        &format!("WRITE of size 1 at {addr:#x} tags: {tag:02x}/8d({tag:02x}) (ptr/mem) in thread T0"),
-        &format!("#0 0x"),
+        &format!(
+            "WRITE of size 1 at {addr:#x} tags: {tag:02x}/8d({tag:02x}) (ptr/mem) in thread T0"
+        ),
+        "#0 0x",
         &frame(&src, "main", "bug"),
-        &format!("{addr:#x} is located 0 bytes after a 13-byte region [{:#x},{addr:#x})", addr - 13),
+        &format!(
+            "{addr:#x} is located 0 bytes after a 13-byte region [{:#x},{addr:#x})",
+            addr - 13
+        ),
         "allocated by thread T0 here:",
         &frame(&src, "main", "alloc"),
         "Memory tags around the buggy address",
         "[8d]",
         "Tags for short granules around the buggy address",
         &format!("[{tag:02x}]"),
-        &format!("SUMMARY: TagSanitizer: heap-buffer-overflow {}:{}:", src.display(), mark(&src, "bug")),
+        &format!(
+            "SUMMARY: TagSanitizer: heap-buffer-overflow {}:{}:",
+            src.display(),
+            mark(&src, "bug")
+        ),
     ]);
     assert!(r.stderr.lines().last().unwrap().contains("ABORTING"));
 }
@@ -47,7 +56,11 @@ fn heap_underflow() {
     r.assert_stderr_in_order(&[
         &format!("READ of size 1 at {addr:#x} tags: {:02x}/", tag_of(addr)),
         &frame(&src, "main", "bug"),
-        &format!("{addr:#x} is located 16 bytes before a 32-byte region [{:#x},{:#x})", addr + 16, addr + 48),
+        &format!(
+            "{addr:#x} is located 16 bytes before a 32-byte region [{:#x},{:#x})",
+            addr + 16,
+            addr + 48
+        ),
         "allocated by thread T0 here:",
         &frame(&src, "main", "alloc"),
         "SUMMARY: TagSanitizer: heap-buffer-underflow",
@@ -62,9 +75,16 @@ fn use_after_free_with_both_stacks() {
     r.assert_report("use-after-free");
     let addr = header_address(&r);
     r.assert_stderr_in_order(&[
-        &format!("READ of size 1 at {addr:#x} tags: {:02x}/fe (ptr/mem) in thread T0", tag_of(addr)),
+        &format!(
+            "READ of size 1 at {addr:#x} tags: {:02x}/fe (ptr/mem) in thread T0",
+            tag_of(addr)
+        ),
         &frame(&src, "main", "bug"),
-        &format!("{addr:#x} is located 4 bytes inside a 40-byte region [{:#x},{:#x})", addr - 4, addr + 36),
+        &format!(
+            "{addr:#x} is located 4 bytes inside a 40-byte region [{:#x},{:#x})",
+            addr - 4,
+            addr + 36
+        ),
         "freed by thread T0 here:",
         &frame(&src, "release", "free"),
         &frame(&src, "main", "release"),
@@ -90,7 +110,11 @@ fn double_free() {
         &frame(&src, "main", "free1"),
         "previously allocated by thread T0 here:",
         &frame(&src, "main", "alloc"),
-        &format!("SUMMARY: TagSanitizer: double-free {}:{}:", src.display(), mark(&src, "free2")),
+        &format!(
+            "SUMMARY: TagSanitizer: double-free {}:{}:",
+            src.display(),
+            mark(&src, "free2")
+        ),
     ]);
 }
 
@@ -121,7 +145,10 @@ fn invalid_free_of_stack_global_and_interior_pointers() {
     r.assert_stderr_in_order(&[
         &frame(&src, "main", "bug"),
         "is an interior pointer",
-        &format!("{addr:#x} is located 8 bytes inside a 40-byte region [{:#x},", addr - 8),
+        &format!(
+            "{addr:#x} is located 8 bytes inside a 40-byte region [{:#x},",
+            addr - 8
+        ),
         "allocated by thread T0 here:",
         &frame(&src, "main", "alloc"),
     ]);
@@ -132,11 +159,22 @@ fn calloc_overflow() {
     let (exe, src) = build("rep_calloc", "calloc_overflow.c");
     let r = run(&exe, &[], &[]);
     assert_ne!(r.code, Some(0), "{}", r.stderr);
-    assert!(r.stderr.contains("ERROR: TagSanitizer: calloc-overflow"), "{}", r.stderr);
-    r.assert_stderr_in_order(&[&frame(&src, "main", "bug"), "SUMMARY: TagSanitizer: calloc-overflow"]);
+    assert!(
+        r.stderr.contains("ERROR: TagSanitizer: calloc-overflow"),
+        "{}",
+        r.stderr
+    );
+    r.assert_stderr_in_order(&[
+        &frame(&src, "main", "bug"),
+        "SUMMARY: TagSanitizer: calloc-overflow",
+    ]);
     assert!(!r.stdout.contains("calloc returned"));
 
-    let r = run(&exe, &[], &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")]);
+    let r = run(
+        &exe,
+        &[],
+        &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")],
+    );
     r.assert_clean();
     assert!(r.stdout.contains("calloc returned (nil)"), "{}", r.stdout);
 }

@@ -46,10 +46,18 @@ fn rust_overflow_and_use_after_free() {
     r.assert_report("heap-buffer-overflow");
     r.assert_stderr_in_order(&[
         "READ of size 1",
-        &format!("in rust_bugs::overflow {}:{}:", src.display(), mark(&src, "overflow")),
+        &format!(
+            "in rust_bugs::overflow {}:{}:",
+            src.display(),
+            mark(&src, "overflow")
+        ),
         "is located 0 bytes after a 13-byte region",
         "allocated by thread T0 here:",
-        &format!("in rust_bugs::overflow {}:{}:", src.display(), mark(&src, "alloc")),
+        &format!(
+            "in rust_bugs::overflow {}:{}:",
+            src.display(),
+            mark(&src, "alloc")
+        ),
     ]);
 
     let r = run(&exe, &["uaf"], &[]);
@@ -57,7 +65,11 @@ fn rust_overflow_and_use_after_free() {
     r.assert_report("use-after-free");
     r.assert_stderr_in_order(&[
         "READ of size 8",
-        &format!("in rust_bugs::use_after_free {}:{}:", src.display(), mark(&src, "uaf")),
+        &format!(
+            "in rust_bugs::use_after_free {}:{}:",
+            src.display(),
+            mark(&src, "uaf")
+        ),
         "is located 8 bytes inside a 40-byte region",
         "freed by thread T0 here:",
         &format!("rust_bugs.rs:{}:", mark(&src, "drop")),

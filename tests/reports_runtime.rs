@@ -21,18 +21,42 @@ fn log_path_writes_a_file_per_pid() {
     let exe = build_c("rt_log_path", &[&program("heap_overflow.c")], "0", &[]);
     let dir = exe.parent().unwrap();
     let base = dir.join("report");
-    let r = run(&exe, &[], &[("TAGSAN_OPTIONS", &format!("log_path={}", base.display()))]);
+    let r = run(
+        &exe,
+        &[],
+        &[("TAGSAN_OPTIONS", &format!("log_path={}", base.display()))],
+    );
     assert_eq!(r.code, Some(99));
-    assert!(!r.stderr.contains("TagSanitizer"), "report went to stderr:\n{}", r.stderr);
+    assert!(
+        !r.stderr.contains("TagSanitizer"),
+        "report went to stderr:\n{}",
+        r.stderr
+    );
     let logs: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("report."))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("report.")
+        })
         .collect();
     assert_eq!(logs.len(), 1, "{logs:?}");
-    let pid: u32 = logs[0].extension().unwrap().to_str().unwrap().parse().expect("log_path.PID");
+    let pid: u32 = logs[0]
+        .extension()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("log_path.PID");
     let text = std::fs::read_to_string(&logs[0]).unwrap();
-    assert!(text.starts_with(&format!("=={pid}==ERROR: TagSanitizer: heap-buffer-overflow")), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "=={pid}==ERROR: TagSanitizer: heap-buffer-overflow"
+        )),
+        "{text}"
+    );
     assert!(text.contains("SUMMARY: TagSanitizer: heap-buffer-overflow"));
 }
 
@@ -62,7 +86,12 @@ fn threads_failing_at_once_give_one_complete_report() {
         let r = run(&exe, &[], &[]);
         assert_eq!(r.code, Some(99), "{}", r.stderr);
         assert_eq!(count(&r, "ERROR: TagSanitizer:"), 1, "{}", r.stderr);
-        assert_eq!(count(&r, "SUMMARY: TagSanitizer: heap-buffer-overflow"), 1, "{}", r.stderr);
+        assert_eq!(
+            count(&r, "SUMMARY: TagSanitizer: heap-buffer-overflow"),
+            1,
+            "{}",
+            r.stderr
+        );
         r.assert_stderr_in_order(&[
             "WRITE of size 1",
             &frame(&src, "worker", "bug"),
@@ -70,7 +99,11 @@ fn threads_failing_at_once_give_one_complete_report() {
             "allocated by thread T",
             "ABORTING",
         ]);
-        assert!(!r.stderr.contains("in thread T0\n"), "a worker failed, not main:\n{}", r.stderr);
+        assert!(
+            !r.stderr.contains("in thread T0\n"),
+            "a worker failed, not main:\n{}",
+            r.stderr
+        );
     }
 }
 
@@ -88,10 +121,26 @@ fn report_callback_gets_the_text() {
     let exe = build_c("rt_callback", &[&program("callback.c")], "0", &[]);
     let r = run(&exe, &[], &[]);
     assert_eq!(r.code, Some(99), "{}", r.stderr);
-    let text = r.stdout.split("CALLBACK-BEGIN\n").nth(1).expect("callback ran").split("CALLBACK-END").next().unwrap();
+    let text = r
+        .stdout
+        .split("CALLBACK-BEGIN\n")
+        .nth(1)
+        .expect("callback ran")
+        .split("CALLBACK-END")
+        .next()
+        .unwrap();
     // p[16] of a 13-byte block: past its granule, in a slot never used.
-    assert!(text.contains("ERROR: TagSanitizer: heap-buffer-overflow"), "{text}");
-    assert!(text.contains("is located 3 bytes after a 13-byte region"), "{text}");
-    assert!(text.contains("SUMMARY: TagSanitizer: heap-buffer-overflow"), "{text}");
+    assert!(
+        text.contains("ERROR: TagSanitizer: heap-buffer-overflow"),
+        "{text}"
+    );
+    assert!(
+        text.contains("is located 3 bytes after a 13-byte region"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SUMMARY: TagSanitizer: heap-buffer-overflow"),
+        "{text}"
+    );
     assert!(r.stderr.contains(text.lines().next().unwrap()));
 }

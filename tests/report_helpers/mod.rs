@@ -15,9 +15,18 @@ pub fn program(file: &str) -> PathBuf {
 pub fn mark(src: &Path, name: &str) -> usize {
     let text = std::fs::read_to_string(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
     let tag = format!("MARK:{name}");
-    let found: Vec<usize> =
-        text.lines().enumerate().filter(|(_, l)| l.split_whitespace().any(|w| w == tag)).map(|(i, _)| i + 1).collect();
-    assert_eq!(found.len(), 1, "{} needs exactly one `{tag}`", src.display());
+    let found: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.split_whitespace().any(|w| w == tag))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{} needs exactly one `{tag}`",
+        src.display()
+    );
     found[0]
 }
 
@@ -33,8 +42,18 @@ pub fn count(r: &Run, pattern: &str) -> usize {
 
 /// The address in the `ERROR:` line.
 pub fn header_address(r: &Run) -> usize {
-    let line = r.stderr.lines().find(|l| l.contains("ERROR: TagSanitizer:")).expect("an ERROR line");
-    let hex = line.split(" on address 0x").nth(1).expect("on address").split_whitespace().next().unwrap();
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("ERROR: TagSanitizer:"))
+        .expect("an ERROR line");
+    let hex = line
+        .split(" on address 0x")
+        .nth(1)
+        .expect("on address")
+        .split_whitespace()
+        .next()
+        .unwrap();
     usize::from_str_radix(hex, 16).unwrap()
 }
 
