@@ -178,3 +178,27 @@ fn calloc_overflow() {
     r.assert_clean();
     assert!(r.stdout.contains("calloc returned (nil)"), "{}", r.stdout);
 }
+
+#[test]
+fn inlined_frames_at_o2() {
+    let src = program("inlined.c");
+    let exe = build_c("rep_inlined", &[&src], "2", &[]);
+    let r = run(&exe, &[], &[]);
+    assert_eq!(r.code, Some(99), "{}", r.stderr);
+    r.assert_report("heap-buffer-overflow");
+    r.assert_stderr_in_order(&[
+        "#0 0x",
+        &frame(&src, "poke", "poke"),
+        "#1 0x",
+        &frame(&src, "main", "call"),
+    ]);
+    // Both lines name the same pc.
+    let pcs: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" in poke ") || l.contains(" in main "))
+        .take(2)
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(pcs[0], pcs[1], "{}", r.stderr);
+}

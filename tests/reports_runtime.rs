@@ -144,3 +144,22 @@ fn report_callback_gets_the_text() {
     );
     assert!(r.stderr.contains(text.lines().next().unwrap()));
 }
+
+#[test]
+fn a_fault_or_a_new_report_inside_a_report_ends_the_process() {
+    let exe = build_c("rt_callback_faults", &[&program("callback.c")], "0", &[]);
+    for (mode, why) in [
+        ("crash", "signal 11"),
+        ("reenter", "a report was raised while printing a report"),
+    ] {
+        let r = run(&exe, &[mode], &[]);
+        assert_eq!(r.code, Some(99), "{mode}: {}", r.stderr);
+        // The report itself is complete, then one internal-error line.
+        assert_eq!(count(&r, "ERROR: TagSanitizer:"), 1, "{}", r.stderr);
+        r.assert_stderr_in_order(&[
+            "SUMMARY: TagSanitizer: heap-buffer-overflow",
+            "TagSanitizer: internal error: ",
+            why,
+        ]);
+    }
+}

@@ -10,6 +10,7 @@
 //! or re-enters ends the process (see `session`).
 
 pub mod classify;
+pub mod fork;
 pub mod format;
 pub mod session;
 pub mod tag_dump;

@@ -114,6 +114,16 @@ impl Session {
     }
 }
 
+/// In a forked child: a report lock held by another thread of the parent
+/// is released (that thread is gone). A child forked by the reporting
+/// thread itself (a report callback that forks) keeps it.
+pub fn reset_after_fork() {
+    let owner = OWNER.load(Ordering::Acquire);
+    if owner != 0 && owner != me() {
+        OWNER.store(0, Ordering::Release);
+    }
+}
+
 extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     if OWNER.load(Ordering::Acquire) == me() {
         let addr = unsafe { (*info).si_addr() } as usize;
