@@ -38,6 +38,24 @@ fn malloc_then_delete() {
 }
 
 #[test]
+fn cxx_frames_are_demangled() {
+    let src = program("cxx_overflow.cc");
+    let exe = build_c("rep_cxx_overflow", &[&src], "0", &[]);
+    let r = run(&exe, &[], &[]);
+    assert_eq!(r.code, Some(99), "{}", r.stderr);
+    r.assert_report("heap-buffer-overflow");
+    r.assert_stderr_in_order(&[
+        "WRITE of size 1",
+        &frame(&src, "store::Buffer::put(int, char)", "bug"),
+        &frame(&src, "main", "call"),
+        "is located 0 bytes after a 24-byte region",
+        "allocated by thread T0 here:",
+        &frame(&src, "store::Buffer::Buffer(unsigned long)", "alloc"),
+        "SUMMARY: TagSanitizer: heap-buffer-overflow",
+    ]);
+}
+
+#[test]
 fn rust_overflow_and_use_after_free() {
     let src = program("rust_bugs.rs");
     let exe = build_rust("rep_rust", &src, "0", &[]);

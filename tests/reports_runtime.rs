@@ -163,3 +163,21 @@ fn a_fault_or_a_new_report_inside_a_report_ends_the_process() {
         ]);
     }
 }
+
+#[test]
+fn halt_on_error_0_continues_after_a_double_free() {
+    let exe = build_c(
+        "rt_double_free_recover",
+        &[&program("double_free.c")],
+        "0",
+        &[],
+    );
+    let r = run(&exe, &[], &[("TAGSAN_OPTIONS", "halt_on_error=0")]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        count(&r, "ERROR: TagSanitizer: double-free"),
+        1,
+        "{}",
+        r.stderr
+    );
+}
