@@ -22,12 +22,20 @@ fn build(name: &str, file: &str) -> (PathBuf, PathBuf) {
 fn at(src: &PathBuf, mark: &str) -> String {
     let text = std::fs::read_to_string(src).unwrap();
     let tag = format!("MARK:{mark}");
-    let line = text.lines().position(|l| l.contains(&tag)).unwrap_or_else(|| panic!("no {tag}")) + 1;
+    let line = text
+        .lines()
+        .position(|l| l.contains(&tag))
+        .unwrap_or_else(|| panic!("no {tag}"))
+        + 1;
     format!("{}:{line}", src.display())
 }
 
 fn value_after(r: &Run, key: &str) -> u64 {
-    let rest = &r.stdout[r.stdout.find(key).unwrap_or_else(|| panic!("no `{key}` in {}", r.stdout)) + key.len()..];
+    let rest = &r.stdout[r
+        .stdout
+        .find(key)
+        .unwrap_or_else(|| panic!("no `{key}` in {}", r.stdout))
+        + key.len()..];
     rest.split_whitespace().next().unwrap().parse().unwrap()
 }
 
@@ -73,7 +81,11 @@ fn rule2_constructor_runs_once_per_object_and_its_pointers_stay_valid() {
     let created = value_after(&r, "objects_created");
     assert_eq!(calls, created, "{}", r.stdout);
     assert_eq!(value_after(&r, "stats_ctor_calls"), calls);
-    assert!(calls < allocations / 10, "constructor ran on reallocation: {}", r.stdout);
+    assert!(
+        calls < allocations / 10,
+        "constructor ran on reallocation: {}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -140,7 +152,11 @@ fn rule4_slab_rcu_debug_retags_after_a_grace_period() {
         "freed by thread T0 here:",
         &format!("in retire_node {}", at(&src, "free")),
     ]);
-    assert!(!r.stderr.contains("released"), "the slab is alive:\n{}", r.stderr);
+    assert!(
+        !r.stderr.contains("released"),
+        "the slab is alive:\n{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -148,8 +164,17 @@ fn rule5_rcu_cache_without_constructor_warns_unless_disabled() {
     let (exe, _) = build("cache_rcu_warn", "rcu.c");
     let r = run(&exe, &["warn"], &[]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert!(r.stderr.contains("tagsan: warning: cache \"bare\" is TYPESAFE_BY_RCU without a constructor"), "{}", r.stderr);
-    let r = run(&exe, &["warn"], &[("TAGSAN_OPTIONS", "warn_rcu_without_ctor=0")]);
+    assert!(
+        r.stderr
+            .contains("tagsan: warning: cache \"bare\" is TYPESAFE_BY_RCU without a constructor"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &exe,
+        &["warn"],
+        &[("TAGSAN_OPTIONS", "warn_rcu_without_ctor=0")],
+    );
     r.assert_clean();
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }

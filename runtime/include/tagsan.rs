@@ -35,7 +35,13 @@ pub struct Stats {
 pub type Ctor = unsafe extern "C" fn(*mut c_void);
 
 extern "C" {
-    pub fn tagsan_cache_create(name: *const c_char, size: usize, align: usize, flags: u32, ctor: Option<Ctor>) -> *mut RawCache;
+    pub fn tagsan_cache_create(
+        name: *const c_char,
+        size: usize,
+        align: usize,
+        flags: u32,
+        ctor: Option<Ctor>,
+    ) -> *mut RawCache;
     pub fn tagsan_cache_alloc(cache: *mut RawCache) -> *mut c_void;
     pub fn tagsan_cache_free(cache: *mut RawCache, object: *mut c_void);
     pub fn tagsan_cache_shrink(cache: *mut RawCache) -> usize;
@@ -56,7 +62,13 @@ unsafe impl Sync for Cache {}
 
 impl Cache {
     /// `None` for a bad size, alignment or flag (the runtime says why).
-    pub fn new(name: &str, size: usize, align: usize, flags: u32, ctor: Option<Ctor>) -> Option<Cache> {
+    pub fn new(
+        name: &str,
+        size: usize,
+        align: usize,
+        flags: u32,
+        ctor: Option<Ctor>,
+    ) -> Option<Cache> {
         let name = CString::new(name).ok()?;
         let c = unsafe { tagsan_cache_create(name.as_ptr(), size, align, flags, ctor) };
         (!c.is_null()).then_some(Cache(c))

@@ -74,8 +74,13 @@ pub fn classify(addr: usize, size: usize, ptr_tag: u8) -> Option<Finding> {
         let tag_of = |i: usize| s.objs[i].tag.load(Ordering::Relaxed);
         let state_of = |i: usize| s.objs[i].state.load(Ordering::Acquire);
         if s.state.load(Ordering::Acquire) == slab::RELEASED {
-            let near = (0..=NEIGHBOURS).flat_map(|d| [at.checked_sub(d), Some(at + d)]).flatten();
-            let idx = near.filter(|&i| i < g.count).find(|&i| tag_of(i) == ptr_tag).unwrap_or(at);
+            let near = (0..=NEIGHBOURS)
+                .flat_map(|d| [at.checked_sub(d), Some(at + d)])
+                .flatten();
+            let idx = near
+                .filter(|&i| i < g.count)
+                .find(|&i| tag_of(i) == ptr_tag)
+                .unwrap_or(at);
             return finding(s, idx, "use-after-free");
         }
         if tag_of(at) == ptr_tag && a >= s.object(at) {
@@ -92,10 +97,14 @@ pub fn classify(addr: usize, size: usize, ptr_tag: u8) -> Option<Finding> {
             for d in 1..=NEIGHBOURS {
                 let before = at.checked_sub(d);
                 let after = Some(at + d).filter(|&i| i < g.count);
-                for (i, kind) in [(before, "heap-buffer-overflow"), (after, "heap-buffer-underflow")] {
+                for (i, kind) in [
+                    (before, "heap-buffer-overflow"),
+                    (after, "heap-buffer-underflow"),
+                ] {
                     let Some(i) = i else { continue };
                     let st = state_of(i);
-                    if tag_of(i) == ptr_tag && (st == slab::LIVE) == want_live && st != slab::UNUSED {
+                    if tag_of(i) == ptr_tag && (st == slab::LIVE) == want_live && st != slab::UNUSED
+                    {
                         return finding(s, i, if is_free(st) { "use-after-free" } else { kind });
                     }
                 }
@@ -108,7 +117,9 @@ pub fn classify(addr: usize, size: usize, ptr_tag: u8) -> Option<Finding> {
 /// The object at or containing `addr`, for double/invalid-free reports.
 pub fn object_at(addr: usize) -> Option<Finding> {
     let a = crate::layout::untag(addr);
-    slab::with_slab(addr, |s| finding(s, s.index_of(a).min(s.geometry.count - 1), "object"))
+    slab::with_slab(addr, |s| {
+        finding(s, s.index_of(a).min(s.geometry.count - 1), "object")
+    })
 }
 
 fn state_text(f: &Finding) -> &'static str {
@@ -148,7 +159,11 @@ pub fn print(out: &mut Out, addr: usize, f: &Finding) {
     } else {
         (a - begin - size, "after")
     };
-    let _ = write!(out, "{addr:#x} is located {n} bytes {rel} a {size}-byte object in cache \"{}\"", f.cache.name());
+    let _ = write!(
+        out,
+        "{addr:#x} is located {n} bytes {rel} a {size}-byte object in cache \"{}\"",
+        f.cache.name()
+    );
     match f.cache.traits() {
         "" => {
             let _ = writeln!(out);

@@ -22,7 +22,11 @@ pub unsafe extern "C" fn tagsan_cache_create(
     flags: u32,
     ctor: Option<Ctor>,
 ) -> *mut CacheT {
-    let name = if name.is_null() { &b"?"[..] } else { unsafe { CStr::from_ptr(name) }.to_bytes() };
+    let name = if name.is_null() {
+        &b"?"[..]
+    } else {
+        unsafe { CStr::from_ptr(name) }.to_bytes()
+    };
     match create(name, object_size, align, flags, ctor) {
         Ok(c) => c as *const Cache as *mut Cache,
         Err(e) => {
@@ -39,7 +43,7 @@ pub unsafe extern "C" fn tagsan_cache_create(
     }
 }
 
-unsafe fn cache<'a>(c: *mut CacheT) -> Option<&'static Cache> {
+unsafe fn cache(c: *mut CacheT) -> Option<&'static Cache> {
     unsafe { (c as *const Cache).as_ref() }
 }
 
@@ -125,7 +129,10 @@ pub extern "C" fn tagsan_rcu_barrier() {
 /// # Safety
 /// `f` may be called with `arg` from another thread.
 #[no_mangle]
-pub unsafe extern "C" fn tagsan_call_rcu(f: Option<unsafe extern "C" fn(*mut c_void)>, arg: *mut c_void) {
+pub unsafe extern "C" fn tagsan_call_rcu(
+    f: Option<unsafe extern "C" fn(*mut c_void)>,
+    arg: *mut c_void,
+) {
     if let Some(f) = f {
         rcu::call(f, arg)
     }

@@ -138,7 +138,13 @@ pub enum CreateError {
 
 /// Creates a cache. The returned reference lives forever (see the module
 /// docs); `destroy` releases its memory.
-pub fn create(name: &[u8], size: usize, align: usize, flags: u32, ctor: Option<Ctor>) -> Result<&'static Cache, CreateError> {
+pub fn create(
+    name: &[u8],
+    size: usize,
+    align: usize,
+    flags: u32,
+    ctor: Option<Ctor>,
+) -> Result<&'static Cache, CreateError> {
     crate::init::ensure_init();
     if flags & !KNOWN_FLAGS != 0 {
         return Err(CreateError::BadFlags);
@@ -156,7 +162,11 @@ pub fn create(name: &[u8], size: usize, align: usize, flags: u32, ctor: Option<C
         geometry,
         flags,
         ctor,
-        inner: SpinLock::new(Inner { free: Vec::new(), slabs: Vec::new(), live: 0 }),
+        inner: SpinLock::new(Inner {
+            free: Vec::new(),
+            slabs: Vec::new(),
+            live: 0,
+        }),
         destroyed: AtomicBool::new(false),
         objects_created: AtomicU64::new(0),
         ctor_calls: AtomicU64::new(0),
@@ -190,14 +200,17 @@ fn grow(cache: &'static Cache) -> bool {
         released_by: Default::default(),
         objs,
     });
-    let Some(s) = slab::publish(record) else { return false };
+    let Some(s) = slab::publish(record) else {
+        return false;
+    };
     if cache.stable_tags() && tagging() {
         let before = crate::shadow::granule_tag(s.base - GRANULE_SIZE).unwrap_or(0);
         let after = crate::shadow::granule_tag(s.base + g.bytes).unwrap_or(0);
         let max = crate::tags::max_tag();
         let base = slab::stable_base(crate::tags::random(), g.count, max, before, after);
         for (i, m) in s.objs.iter().enumerate() {
-            m.tag.store(slab::stable_tag(base, i, max), Ordering::Relaxed);
+            m.tag
+                .store(slab::stable_tag(base, i, max), Ordering::Relaxed);
         }
     }
     if let Some(ctor) = cache.ctor {
@@ -213,11 +226,15 @@ fn grow(cache: &'static Cache) -> bool {
                 crate::shadow::set(obj, g.stride, SHADOW_FREED);
             }
         }
-        cache.ctor_calls.fetch_add(g.count as u64, Ordering::Relaxed);
+        cache
+            .ctor_calls
+            .fetch_add(g.count as u64, Ordering::Relaxed);
     } else if cache.stable_tags() {
         crate::shadow::set(s.base, g.count * g.stride, SHADOW_FREED);
     }
-    cache.objects_created.fetch_add(g.count as u64, Ordering::Relaxed);
+    cache
+        .objects_created
+        .fetch_add(g.count as u64, Ordering::Relaxed);
     let mut inner = cache.inner.lock();
     inner.slabs.push(s);
     // Lowest address allocated first.
@@ -268,7 +285,8 @@ pub fn alloc(cache: &'static Cache, origin: Origin) -> *mut u8 {
         crate::shadow::set(obj, g.stride, SHADOW_UNALLOCATED);
     }
     m.tag.store(tag, Ordering::Relaxed);
-    m.alloc_stack.store(stack_depot::capture(origin).0, Ordering::Relaxed);
+    m.alloc_stack
+        .store(stack_depot::capture(origin).0, Ordering::Relaxed);
     m.state.store(slab::LIVE, Ordering::Release);
     with_tag(obj, tag) as *mut u8
 }
@@ -291,13 +309,17 @@ pub fn free(cache: &'static Cache, ptr: *mut u8, origin: Origin) {
     if m.tag.load(Ordering::Relaxed) != ptr_tag(p) {
         return crate::report::invalid_free(p, origin);
     }
-    if m.state.compare_exchange(slab::LIVE, slab::FREE, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+    if m.state
+        .compare_exchange(slab::LIVE, slab::FREE, Ordering::AcqRel, Ordering::Relaxed)
+        .is_err()
+    {
         return match m.state.load(Ordering::Relaxed) {
             slab::UNUSED => crate::report::invalid_free(p, origin),
             _ => crate::report::double_free(p, origin),
         };
     }
-    m.free_stack.store(stack_depot::capture(origin).0, Ordering::Relaxed);
+    m.free_stack
+        .store(stack_depot::capture(origin).0, Ordering::Relaxed);
     if cache.is_rcu() {
         if crate::flags::flags().slab_rcu_debug {
             m.state.store(slab::FREE_PENDING, Ordering::Release);
@@ -327,7 +349,9 @@ unsafe extern "C" fn retag_after_grace_period(arg: *mut libc::c_void) {
     let obj = arg as usize;
     let Some(s) = slab::lookup(obj) else { return };
     let m = &s.objs[s.index_of(obj)];
-    if s.state.load(Ordering::Acquire) != slab::ACTIVE || m.state.load(Ordering::Acquire) != slab::FREE_PENDING {
+    if s.state.load(Ordering::Acquire) != slab::ACTIVE
+        || m.state.load(Ordering::Acquire) != slab::FREE_PENDING
+    {
         return;
     }
     let cache = unsafe { &*s.cache };
@@ -341,7 +365,10 @@ unsafe extern "C" fn retag_after_grace_period(arg: *mut libc::c_void) {
 pub fn shrink(cache: &'static Cache) -> usize {
     let empty: Vec<&'static Slab> = {
         let mut inner = cache.inner.lock();
-        let (empty, keep): (Vec<_>, Vec<_>) = inner.slabs.iter().partition(|s| s.inuse.load(Ordering::Relaxed) == 0);
+        let (empty, keep): (Vec<_>, Vec<_>) = inner
+            .slabs
+            .iter()
+            .partition(|s| s.inuse.load(Ordering::Relaxed) == 0);
         inner.slabs = keep;
         inner.free.retain(|&o| !empty.iter().any(|s| s.contains(o)));
         empty
@@ -367,7 +394,11 @@ pub fn destroy(cache: &'static Cache) {
     if live > 0 {
         let mut out = crate::report::format::Out::new();
         use core::fmt::Write;
-        let _ = writeln!(out, "tagsan: warning: cache \"{}\" destroyed with {live} objects still allocated", cache.name());
+        let _ = writeln!(
+            out,
+            "tagsan: warning: cache \"{}\" destroyed with {live} objects still allocated",
+            cache.name()
+        );
     }
     for s in slabs {
         retire(cache, s, slab::BY_DESTROY);
@@ -378,7 +409,10 @@ fn retire(cache: &Cache, s: &'static Slab, by: u8) {
     s.released_by.store(by, Ordering::Relaxed);
     if cache.is_rcu() {
         s.state.store(slab::RELEASE_PENDING, Ordering::Release);
-        rcu::call(release_after_grace_period, s as *const Slab as *mut libc::c_void);
+        rcu::call(
+            release_after_grace_period,
+            s as *const Slab as *mut libc::c_void,
+        );
     } else {
         slab::release(s, by);
     }
@@ -396,7 +430,13 @@ pub struct CacheHandle(&'static Cache);
 
 impl CacheHandle {
     /// See `tagsan_cache_create`.
-    pub fn new(name: &str, size: usize, align: usize, flags: u32, ctor: Option<Ctor>) -> Result<Self, CreateError> {
+    pub fn new(
+        name: &str,
+        size: usize,
+        align: usize,
+        flags: u32,
+        ctor: Option<Ctor>,
+    ) -> Result<Self, CreateError> {
         create(name.as_bytes(), size, align, flags, ctor).map(CacheHandle)
     }
 

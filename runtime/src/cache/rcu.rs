@@ -35,8 +35,12 @@ struct Reader {
     used: AtomicBool,
 }
 
-static READERS: [Reader; MAX_READERS] =
-    [const { Reader { ctr: AtomicU64::new(0), used: AtomicBool::new(false) } }; MAX_READERS];
+static READERS: [Reader; MAX_READERS] = [const {
+    Reader {
+        ctr: AtomicU64::new(0),
+        used: AtomicBool::new(false),
+    }
+}; MAX_READERS];
 /// Slots ever used (`synchronize` scans `0..HIGH`).
 static HIGH: AtomicUsize = AtomicUsize::new(0);
 static GP: AtomicU64 = AtomicU64::new(1);
@@ -57,7 +61,14 @@ const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
 fn init_membarrier() -> bool {
     let _g = MB_INIT.lock();
     if MEMBARRIER.load(Ordering::Acquire) == MB_UNKNOWN {
-        let r = unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) };
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+                0,
+                0,
+            )
+        };
         MEMBARRIER.store(if r == 0 { MB_YES } else { MB_NO }, Ordering::Release);
     }
     MEMBARRIER.load(Ordering::Acquire) == MB_YES
@@ -110,7 +121,10 @@ thread_local! {
 #[cold]
 fn claim_slot() -> usize {
     for (i, r) in READERS.iter().enumerate() {
-        if r.used.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+        if r.used
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+        {
             HIGH.fetch_max(i + 1, Ordering::AcqRel);
             return i;
         }
@@ -148,7 +162,9 @@ pub fn read_lock() {
 pub fn read_unlock() {
     let n = NESTING.with(|c| c.get());
     if n == 0 {
-        crate::output::write_all(b"tagsan: warning: rcu_read_unlock without rcu_read_lock, ignored\n");
+        crate::output::write_all(
+            b"tagsan: warning: rcu_read_unlock without rcu_read_lock, ignored\n",
+        );
         return;
     }
     NESTING.with(|c| c.set(n - 1));
@@ -189,7 +205,9 @@ fn complete(target: u64) {
 /// call has ended. Then runs the callbacks that became ready.
 pub fn synchronize() {
     if in_read_section() {
-        crate::mapping::fatal("tagsan: synchronize_rcu called inside an RCU read-side critical section (deadlock)");
+        crate::mapping::fatal(
+            "tagsan: synchronize_rcu called inside an RCU read-side critical section (deadlock)",
+        );
     }
     let target = start();
     let mut spins = 0u32;
@@ -243,7 +261,11 @@ static RUNNING: AtomicUsize = AtomicUsize::new(0);
 pub fn call(f: unsafe extern "C" fn(*mut libc::c_void), arg: *mut libc::c_void) {
     fence(Ordering::SeqCst);
     let after = GP.load(Ordering::SeqCst);
-    QUEUE.lock().push(Callback { after, f, arg: arg as usize });
+    QUEUE.lock().push(Callback {
+        after,
+        f,
+        arg: arg as usize,
+    });
 }
 
 /// Callbacks waiting for a grace period.
@@ -309,7 +331,10 @@ mod tests {
             d2.store(true, Ordering::SeqCst);
         });
         std::thread::sleep(std::time::Duration::from_millis(50));
-        assert!(!done.load(Ordering::SeqCst), "grace period ended inside a reader's section");
+        assert!(
+            !done.load(Ordering::SeqCst),
+            "grace period ended inside a reader's section"
+        );
         leave.store(true, Ordering::SeqCst);
         w.join().unwrap();
         t.join().unwrap();

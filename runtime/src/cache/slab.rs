@@ -25,7 +25,10 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU8, Ordering};
 pub const CACHE_BEGIN: usize = 56 << REGION_SHIFT;
 /// End of the cache region (the large region starts here).
 pub const CACHE_END: usize = LARGE_BEGIN;
-const _: () = assert!(NUM_CLASSES << REGION_SHIFT <= CACHE_BEGIN, "caches overlap the size-class regions");
+const _: () = assert!(
+    NUM_CLASSES << REGION_SHIFT <= CACHE_BEGIN,
+    "caches overlap the size-class regions"
+);
 const _: () = assert!(CACHE_BEGIN < CACHE_END);
 
 /// Granularity of slabs (and of the slot table).
@@ -58,13 +61,24 @@ impl Geometry {
     /// The layout for objects of `size` bytes aligned to `align` (0 means
     /// the granule); `None` if the size or alignment is not served.
     pub fn new(size: usize, align: usize) -> Option<Geometry> {
-        let align = if align == 0 { crate::layout::GRANULE_SIZE } else { align };
+        let align = if align == 0 {
+            crate::layout::GRANULE_SIZE
+        } else {
+            align
+        };
         if !align.is_power_of_two() || align > MAX_ALIGN || size > MAX_OBJECT {
             return None;
         }
-        let stride = size.max(1).next_multiple_of(align.max(crate::layout::GRANULE_SIZE));
+        let stride = size
+            .max(1)
+            .next_multiple_of(align.max(crate::layout::GRANULE_SIZE));
         let bytes = (stride * MIN_OBJECTS).next_multiple_of(UNIT);
-        Some(Geometry { object_size: size, stride, bytes, count: bytes / stride })
+        Some(Geometry {
+            object_size: size,
+            stride,
+            bytes,
+            count: bytes / stride,
+        })
     }
 }
 
@@ -163,8 +177,11 @@ struct Region {
 
 unsafe impl Send for Region {}
 
-static REGION: SpinLock<Region> =
-    SpinLock::new(Region { bump: CACHE_BEGIN, holes: Vec::new(), released: std::collections::VecDeque::new() });
+static REGION: SpinLock<Region> = SpinLock::new(Region {
+    bump: CACHE_BEGIN,
+    holes: Vec::new(),
+    released: std::collections::VecDeque::new(),
+});
 
 /// The slot table (null until the first slab).
 static SLOTS: AtomicPtr<AtomicPtr<Slab>> = AtomicPtr::new(core::ptr::null_mut());
@@ -179,7 +196,15 @@ fn slots() -> &'static [AtomicPtr<Slab>] {
 }
 
 fn slot_of(off: usize) -> Option<usize> {
-    (CACHE_BEGIN..CACHE_END).contains(&off).then(|| (off - CACHE_BEGIN) / UNIT)
+    (CACHE_BEGIN..CACHE_END)
+        .contains(&off)
+        .then(|| (off - CACHE_BEGIN) / UNIT)
+}
+
+/// The slot table entries of the slab at heap offset `off` (`bytes` long).
+fn slot_range(off: usize, bytes: usize) -> &'static [AtomicPtr<Slab>] {
+    let first = slot_of(off).expect("slab inside the cache region");
+    &slots()[first..first + bytes / UNIT]
 }
 
 /// The slab record covering heap address `addr` (any alias), if any.
@@ -207,7 +232,8 @@ pub fn publish(mut slab: Box<Slab>) -> Option<&'static Slab> {
     let bytes = slab.geometry.bytes;
     let mut r = REGION.lock();
     if SLOTS.load(Ordering::Acquire).is_null() {
-        let table = crate::internal_alloc::map(SLOT_COUNT * core::mem::size_of::<AtomicPtr<Slab>>());
+        let table =
+            crate::internal_alloc::map(SLOT_COUNT * core::mem::size_of::<AtomicPtr<Slab>>());
         if table.is_null() {
             return None;
         }
@@ -228,9 +254,8 @@ pub fn publish(mut slab: Box<Slab>) -> Option<&'static Slab> {
     };
     slab.base = crate::layout::HEAP_BASE + off;
     let p = Box::into_raw(slab);
-    let table = slots();
-    for s in slot_of(off).unwrap()..slot_of(off + bytes - 1).unwrap() + 1 {
-        table[s].store(p, Ordering::Release);
+    for slot in slot_range(off, bytes) {
+        slot.store(p, Ordering::Release);
     }
     drop(r);
     Some(unsafe { &*p })
@@ -252,9 +277,8 @@ pub fn release(slab: &'static Slab, by: u8) {
         let old = r.released.pop_front().expect("non-empty");
         let old = unsafe { Box::from_raw(old as *mut Slab) };
         let old_off = crate::layout::heap_offset(old.base);
-        let table = slots();
-        for s in slot_of(old_off).unwrap()..slot_of(old_off + old.geometry.bytes - 1).unwrap() + 1 {
-            table[s].store(core::ptr::null_mut(), Ordering::Release);
+        for slot in slot_range(old_off, old.geometry.bytes) {
+            slot.store(core::ptr::null_mut(), Ordering::Release);
         }
         r.holes.push((old_off, old.geometry.bytes));
         drop(r);
@@ -279,7 +303,15 @@ mod tests {
                 assert!(g.count * g.stride <= g.bytes);
             }
         }
-        assert_eq!(Geometry::new(48, 8).unwrap(), Geometry { object_size: 48, stride: 48, bytes: UNIT, count: 1365 });
+        assert_eq!(
+            Geometry::new(48, 8).unwrap(),
+            Geometry {
+                object_size: 48,
+                stride: 48,
+                bytes: UNIT,
+                count: 1365
+            }
+        );
         assert!(Geometry::new(48, 3).is_none());
         assert!(Geometry::new(48, 8192).is_none());
         assert!(Geometry::new(MAX_OBJECT + 1, 16).is_none());
@@ -311,7 +343,7 @@ mod tests {
 
     #[test]
     fn cache_region_is_inside_the_heap_and_outside_malloc() {
-        assert!(CACHE_END <= crate::layout::HEAP_SIZE);
+        const { assert!(CACHE_END <= crate::layout::HEAP_SIZE) };
         assert_eq!(CACHE_BEGIN % UNIT, 0);
         assert_eq!(slot_of(CACHE_BEGIN), Some(0));
         assert_eq!(slot_of(CACHE_END - 1), Some(SLOT_COUNT - 1));

@@ -14,14 +14,26 @@ fn plain_cache_retags_like_malloc() {
     let p = c.alloc();
     assert_eq!(shadow_tag(p), Some(ptr_tag(p as usize)));
     assert!(crate::shadow::first_mismatch(p as usize, 40).is_none());
-    assert_eq!(crate::shadow::first_mismatch(p as usize, 41), Some(40), "short granule catches the tail");
+    assert_eq!(
+        crate::shadow::first_mismatch(p as usize, 41),
+        Some(40),
+        "short granule catches the tail"
+    );
     let q = c.alloc();
-    assert_ne!(ptr_tag(p as usize), ptr_tag(q as usize), "neighbours differ");
+    assert_ne!(
+        ptr_tag(p as usize),
+        ptr_tag(q as usize),
+        "neighbours differ"
+    );
     unsafe { c.free(p) };
     assert_eq!(crate::shadow::shadow_byte(p as usize), SHADOW_FREED);
     let p2 = c.alloc();
     assert_eq!(untag(p2 as usize), untag(p as usize), "LIFO reuse");
-    assert_ne!(ptr_tag(p2 as usize), ptr_tag(p as usize), "new tag on reuse");
+    assert_ne!(
+        ptr_tag(p2 as usize),
+        ptr_tag(p as usize),
+        "new tag on reuse"
+    );
     unsafe { c.free(p2) };
     unsafe { c.free(q) };
 }
@@ -39,7 +51,10 @@ fn constructor_runs_once_per_object_and_tags_are_kept() {
     let per_slab = c.stats().objects_per_slab as usize;
     let p = c.alloc();
     let self_ptr = unsafe { *(untag(p as usize) as *const usize) };
-    assert_eq!(self_ptr, p as usize, "the constructor saw the object's final tagged pointer");
+    assert_eq!(
+        self_ptr, p as usize,
+        "the constructor saw the object's final tagged pointer"
+    );
     for _ in 0..1000 {
         let q = c.alloc();
         unsafe { c.free(q) };
@@ -61,14 +76,24 @@ fn rcu_free_keeps_the_tag_and_shrink_waits_for_a_grace_period() {
     let c = CacheHandle::new("rcu", 64, 0, TYPESAFE_BY_RCU, Some(ctor)).unwrap();
     let p = c.alloc();
     unsafe { c.free(p) };
-    assert!(crate::shadow::first_mismatch(p as usize, 64).is_none(), "readable after free");
+    assert!(
+        crate::shadow::first_mismatch(p as usize, 64).is_none(),
+        "readable after free"
+    );
     {
         let _g = rcu_read();
         assert_eq!(c.shrink(), 1);
-        assert!(crate::shadow::first_mismatch(p as usize, 64).is_none(), "slab kept inside a read section");
+        assert!(
+            crate::shadow::first_mismatch(p as usize, 64).is_none(),
+            "slab kept inside a read section"
+        );
     }
     rcu_barrier();
-    assert_eq!(crate::shadow::first_mismatch(p as usize, 1), Some(0), "released after the grace period");
+    assert_eq!(
+        crate::shadow::first_mismatch(p as usize, 1),
+        Some(0),
+        "released after the grace period"
+    );
     let f = describe::classify(p as usize, 8, ptr_tag(p as usize)).unwrap();
     assert_eq!(f.kind, "use-after-free");
     assert_eq!(f.object, untag(p as usize));
@@ -83,7 +108,10 @@ fn overflow_into_the_next_object_is_described() {
     let bad = a as usize + 56;
     assert_eq!(crate::shadow::first_mismatch(bad, 8), Some(0));
     let f = describe::classify(bad, 8, ptr_tag(a as usize)).unwrap();
-    assert_eq!((f.kind, f.object), ("heap-buffer-overflow", untag(a as usize)));
+    assert_eq!(
+        (f.kind, f.object),
+        ("heap-buffer-overflow", untag(a as usize))
+    );
     unsafe {
         c.free(a);
         c.free(b);

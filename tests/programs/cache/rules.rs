@@ -79,7 +79,14 @@ fn overflow() {
 }
 
 fn after_shrink() {
-    let c = tagsan::Cache::new("sess", std::mem::size_of::<Node>(), 8, tagsan::TYPESAFE_BY_RCU, Some(node_ctor)).unwrap();
+    let c = tagsan::Cache::new(
+        "sess",
+        std::mem::size_of::<Node>(),
+        8,
+        tagsan::TYPESAFE_BY_RCU,
+        Some(node_ctor),
+    )
+    .unwrap();
     let n = new_node(&c, 9);
     {
         let _g = tagsan::rcu_read_lock();
@@ -96,8 +103,21 @@ fn after_shrink() {
 const SLOTS: usize = 32;
 
 fn threads() {
-    let c = Arc::new(tagsan::Cache::new("table", std::mem::size_of::<Node>(), 8, tagsan::TYPESAFE_BY_RCU, Some(node_ctor)).unwrap());
-    let table: Arc<Vec<AtomicPtr<Node>>> = Arc::new((0..SLOTS).map(|_| AtomicPtr::new(std::ptr::null_mut())).collect());
+    let c = Arc::new(
+        tagsan::Cache::new(
+            "table",
+            std::mem::size_of::<Node>(),
+            8,
+            tagsan::TYPESAFE_BY_RCU,
+            Some(node_ctor),
+        )
+        .unwrap(),
+    );
+    let table: Arc<Vec<AtomicPtr<Node>>> = Arc::new(
+        (0..SLOTS)
+            .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+            .collect(),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..2)
         .map(|_| {
