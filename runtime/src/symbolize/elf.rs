@@ -33,18 +33,29 @@ pub struct ElfModule {
 
 impl ElfModule {
     /// Maps and parses `path`; `None` if it cannot be read or is not ELF.
+    /// A module without DWARF borrows what its separate debug file (found
+    /// by build id or debuglink under /usr/lib/debug, as distributions ship
+    /// them) has: symbols always, DWARF when it is not compressed.
     pub fn open(path: &str) -> Option<ElfModule> {
         let data = map_file(path)?;
         let file = object::File::parse(data).ok()?;
-        let dwarf = load_dwarf(&file);
+        let mut dwarf = load_dwarf(&file);
         // .symtab has the local functions too; .dynsym is what stripped
         // libraries keep.
         let mut symbols = collect_symbols(file.symbols());
+        if dwarf.is_none() {
+            if let Some(debug) = debug_file(&file, path) {
+                dwarf = load_dwarf(&debug);
+                let more = collect_symbols(debug.symbols());
+                if more.len() > symbols.len() {
+                    symbols = more;
+                }
+            }
+        }
         if symbols.is_empty() {
             symbols = collect_symbols(file.dynamic_symbols());
         }
         symbols.sort_by_key(|s| (s.addr, core::cmp::Reverse(s.size)));
-        // `file` borrows `data` only; drop it, keep what we extracted.
         Some(ElfModule { dwarf, symbols })
     }
 
@@ -131,12 +142,45 @@ fn collect_symbols<'f>(syms: impl Iterator<Item = object::Symbol<'static, 'f>>) 
     out
 }
 
+/// The separate debug file of `file`: `/usr/lib/debug/.build-id/xx/rest.debug`
+/// by build id, else `/usr/lib/debug<dir>/<debuglink>`.
+fn debug_file(
+    file: &object::File<'static, &'static [u8]>,
+    path: &str,
+) -> Option<object::File<'static, &'static [u8]>> {
+    let mut candidates: Vec<String> = Vec::new();
+    if let Ok(Some(id)) = file.build_id() {
+        if id.len() > 1 {
+            let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+            candidates.push(format!(
+                "/usr/lib/debug/.build-id/{}/{}.debug",
+                &hex[..2],
+                &hex[2..]
+            ));
+        }
+    }
+    if let Ok(Some((name, _crc))) = file.gnu_debuglink() {
+        if let (Ok(name), Some((dir, _))) = (core::str::from_utf8(name), path.rsplit_once('/')) {
+            candidates.push(format!("/usr/lib/debug{dir}/{name}"));
+            candidates.push(format!("{dir}/.debug/{name}"));
+        }
+    }
+    candidates
+        .iter()
+        .find_map(|c| object::File::parse(map_file(c)?).ok())
+}
+
 fn load_dwarf(file: &object::File<'static, &'static [u8]>) -> Option<addr2line::Context<Reader>> {
     file.section_by_name(".debug_info")?;
     let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
         let data = file
             .section_by_name(id.name())
-            .and_then(|s| s.data().ok())
+            // Compressed sections read as missing (no codecs built in).
+            .and_then(|s| s.uncompressed_data().ok())
+            .map(|d| match d {
+                std::borrow::Cow::Borrowed(b) => b,
+                std::borrow::Cow::Owned(_) => &[][..],
+            })
             .unwrap_or(&[]);
         Ok(gimli::EndianSlice::new(data, gimli::LittleEndian))
     };
@@ -178,5 +222,24 @@ fn map_file(path: &str) -> Option<&'static [u8]> {
             p as *const u8,
             st.st_size as usize,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ElfModule;
+
+    #[test]
+    fn separate_debug_files_name_local_functions() {
+        // Only meaningful where the distribution's libc debug file is installed.
+        let libc = "/lib/x86_64-linux-gnu/libc.so.6";
+        let Some(m) = ElfModule::open(libc) else {
+            return;
+        };
+        let with_debug = m.symbols.iter().any(|s| s.name == "__libc_start_call_main");
+        let installed = std::path::Path::new("/usr/lib/debug/.build-id").exists();
+        if installed {
+            assert!(with_debug, "{} symbols", m.symbols.len());
+        }
     }
 }
