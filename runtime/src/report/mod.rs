@@ -221,6 +221,7 @@ fn describe_non_heap(out: &mut Out, ptr: usize) {
                 let _ = writeln!(out, "{ptr:#x} is an interior pointer:");
                 describe_chunk(out, ptr, &c);
             }
+            None if crate::cache::describe::print_object_at(out, ptr) => {}
             None => {
                 let _ = writeln!(
                     out,
