@@ -205,3 +205,17 @@ fn rule6_access_after_shrink_is_reported() {
         "object state: freed; its slab was released by cache_shrink",
     ]);
 }
+
+#[test]
+fn freeing_into_the_wrong_cache_is_an_invalid_free() {
+    let (exe, src) = build("cache_wrong", "plain.c");
+    let r = run(&exe, &["wrong_cache"], &[]);
+    r.assert_report("invalid-free");
+    r.assert_stderr_in_order(&[
+        &format!("in main {}", at(&src, "wrong")),
+        "0 bytes inside a 40-byte object in cache \"req\"\n",
+        "object state: live",
+        "allocated by thread T0 here:",
+        &format!("in make_req {}", at(&src, "alloc")),
+    ]);
+}

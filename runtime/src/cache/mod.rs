@@ -248,11 +248,15 @@ fn tagging() -> bool {
 
 /// Allocates an object (its tagged pointer), or null if out of memory.
 pub fn alloc(cache: &'static Cache, origin: Origin) -> *mut u8 {
-    let obj = loop {
+    let (obj, s) = loop {
         let mut inner = cache.inner.lock();
         if let Some(obj) = inner.free.pop() {
             inner.live += 1;
-            break obj;
+            // Counted in use before the lock is dropped, or a concurrent
+            // `shrink` could release the slab under us.
+            let s = slab::lookup(obj).expect("free objects are in active slabs");
+            s.inuse.fetch_add(1, Ordering::Relaxed);
+            break (obj, s);
         }
         drop(inner);
         if cache.is_rcu() && crate::flags::flags().slab_rcu_debug && rcu::pending() > 0 {
@@ -266,8 +270,6 @@ pub fn alloc(cache: &'static Cache, origin: Origin) -> *mut u8 {
             return core::ptr::null_mut();
         }
     };
-    let s = slab::lookup(obj).expect("free objects are in active slabs");
-    s.inuse.fetch_add(1, Ordering::Relaxed);
     let g = cache.geometry;
     let m = &s.objs[s.index_of(obj)];
     let tag = if !tagging() {

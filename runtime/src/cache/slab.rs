@@ -139,8 +139,8 @@ pub struct Slab {
     /// Untagged (alias-0) address of object 0.
     pub base: usize,
     pub geometry: Geometry,
-    /// Objects handed out and not yet back on the cache's free list
-    /// (under the cache's lock).
+    /// Objects handed out and not yet back on the cache's free list; only
+    /// changed under the cache's lock (so `shrink` sees a settled count).
     pub inuse: AtomicU32,
     pub state: AtomicU8,
     pub released_by: AtomicU8,

@@ -25,6 +25,12 @@ int main(int argc, char **argv) {
         printf("id %ld\n", r->id); // MARK:uaf
         return 0;
     }
+    if (!strcmp(mode, "wrong_cache")) {
+        tagsan_cache_t *other = tagsan_cache_create("other", sizeof(struct req), 8, 0, NULL);
+        struct req *r = make_req(c, 1);
+        tagsan_cache_free(other, r); // MARK:wrong
+        return 0;
+    }
     if (!strcmp(mode, "double")) {
         struct req *r = make_req(c, 1);
         drop_req(c, r);
