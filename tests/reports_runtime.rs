@@ -14,6 +14,9 @@ fn exitcode_flag() {
     let r = run(&exe, &[], &[("TAGSAN_OPTIONS", "exitcode=42")]);
     assert_eq!(r.code, Some(42), "{}", r.stderr);
     r.assert_report("heap-buffer-overflow");
+    let r = run(&exe, &[], &[("TAGSAN_OPTIONS", "exitcode=0")]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    r.assert_report("heap-buffer-overflow");
 }
 
 #[test]

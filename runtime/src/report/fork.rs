@@ -22,3 +22,29 @@ pub fn child() {
     crate::symbolize::reset_cache_after_fork();
     super::session::reset_after_fork();
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::stack_depot::{capture, lookup};
+    use crate::unwind::Origin;
+
+    #[test]
+    fn the_child_can_capture_and_report_after_fork() {
+        super::prepare();
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            super::child();
+            // No malloc here: the test harness's other threads are gone.
+            let ok = lookup(capture(Origin::here())).is_some_and(|s| !s.frames.is_empty());
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        super::parent();
+        let mut status = 0;
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "child status {status:#x}"
+        );
+        assert!(lookup(capture(Origin::here())).is_some());
+    }
+}
