@@ -59,9 +59,11 @@ pub fn capture(origin: Origin) -> StackId {
     if depth == 0 {
         return StackId(0);
     }
-    let mut frames = [0usize; MAX_DEPTH];
-    let n = unwind::unwind(origin, &mut frames[..depth]);
-    store(crate::thread::current_tid(), &frames[..n])
+    let mut frames = [core::mem::MaybeUninit::<usize>::uninit(); MAX_DEPTH];
+    let n = unwind::unwind_uninit(origin, &mut frames[..depth]);
+    // SAFETY: the first n entries were written by the walk.
+    let frames = unsafe { core::slice::from_raw_parts(frames.as_ptr() as *const usize, n) };
+    store(crate::thread::current_tid(), frames)
 }
 
 /// Stores `frames` as taken by thread `tid` and returns its id (the id of an

@@ -8,6 +8,7 @@
 //! increasing, bounded count), so the walk stops early but never faults.
 
 use core::cell::Cell;
+use core::mem::MaybeUninit;
 
 /// Where a runtime entry point (a check, malloc, free) was called from: the
 /// return address into the caller and the caller's frame pointer. Stacks
@@ -166,6 +167,16 @@ fn current_sp() -> usize {
 /// Walks the stack from `origin`, writing return addresses (innermost
 /// first, `origin.pc` first) into `out`. Returns how many were written.
 pub fn unwind(origin: Origin, out: &mut [usize]) -> usize {
+    // SAFETY: `usize` and `MaybeUninit<usize>` have the same layout, and
+    // the walk only writes initialized values.
+    let out = unsafe { &mut *(out as *mut [usize] as *mut [MaybeUninit<usize>]) };
+    unwind_uninit(origin, out)
+}
+
+/// `unwind` into an uninitialized buffer: the malloc path's stack buffer is
+/// not zeroed first (zeroing 2 KiB cost more than the walk itself). The
+/// first n entries are initialized on return.
+pub fn unwind_uninit(origin: Origin, out: &mut [MaybeUninit<usize>]) -> usize {
     if out.is_empty() || origin.pc == 0 {
         return 0;
     }
@@ -176,7 +187,7 @@ pub fn unwind(origin: Origin, out: &mut [usize]) -> usize {
         Some(b) => StackBounds { lo: sp, hi: b.hi },
         None => StackBounds { lo: sp, hi: sp },
     };
-    unsafe { walk(origin, bounds, out) }
+    unsafe { walk_uninit(origin, bounds, out) }
 }
 
 /// The frame-pointer walk itself, within `bounds`.
@@ -184,7 +195,19 @@ pub fn unwind(origin: Origin, out: &mut [usize]) -> usize {
 /// # Safety
 /// Every address in `bounds` must be readable.
 pub unsafe fn walk(origin: Origin, bounds: StackBounds, out: &mut [usize]) -> usize {
-    out[0] = origin.pc;
+    walk_uninit(
+        origin,
+        bounds,
+        &mut *(out as *mut [usize] as *mut [MaybeUninit<usize>]),
+    )
+}
+
+unsafe fn walk_uninit(
+    origin: Origin,
+    bounds: StackBounds,
+    out: &mut [MaybeUninit<usize>],
+) -> usize {
+    out[0].write(origin.pc);
     let mut n = 1;
     let mut fp = origin.frame;
     while n < out.len() {
@@ -202,7 +225,7 @@ pub unsafe fn walk(origin: Origin, bounds: StackBounds, out: &mut [usize]) -> us
         if ret < 4096 {
             break;
         }
-        out[n] = ret;
+        out[n].write(ret);
         n += 1;
         // Frames only grow towards higher addresses; anything else is an
         // `rbp` used as a general register by code without frame pointers.
