@@ -219,3 +219,12 @@ fn freeing_into_the_wrong_cache_is_an_invalid_free() {
         &format!("in make_req {}", at(&src, "alloc")),
     ]);
 }
+
+#[test]
+fn fork_with_a_reader_inside_a_section_leaves_the_child_usable() {
+    let (exe, _) = build("cache_fork", "rcu.c");
+    let r = run(&exe, &["fork"], &[]);
+    r.assert_clean();
+    assert!(r.stdout.contains("child ok 1"), "{}", r.stdout);
+    assert!(r.stdout.contains("child status 0 parent 1"), "{}", r.stdout);
+}

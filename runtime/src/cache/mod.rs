@@ -30,6 +30,7 @@
 //! `Cache` records are never freed (a destroyed cache is marked so): slab
 //! records and reports refer to them after destruction.
 
+pub mod atfork;
 pub mod describe;
 pub mod ffi;
 pub mod rcu;
@@ -64,6 +65,8 @@ pub struct Cache {
     destroyed: AtomicBool,
     objects_created: AtomicU64,
     ctor_calls: AtomicU64,
+    /// The cache registered before this one (`atfork`'s list).
+    next: core::sync::atomic::AtomicPtr<Cache>,
 }
 
 struct Inner {
@@ -113,6 +116,17 @@ impl Cache {
 
     pub fn is_destroyed(&self) -> bool {
         self.destroyed.load(Ordering::Acquire)
+    }
+
+    /// Takes the cache lock for `fork` (released by `unlock_after_fork`).
+    fn lock_for_fork(&self) {
+        core::mem::forget(self.inner.lock());
+    }
+
+    /// # Safety
+    /// Only after `lock_for_fork`, by the forking thread or in the child.
+    unsafe fn unlock_after_fork(&self) {
+        unsafe { self.inner.force_unlock() }
     }
 
     pub fn stats(&self) -> Stats {
@@ -170,7 +184,9 @@ pub fn create(
         destroyed: AtomicBool::new(false),
         objects_created: AtomicU64::new(0),
         ctor_calls: AtomicU64::new(0),
+        next: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()),
     }));
+    atfork::register(cache);
     if cache.is_rcu() && ctor.is_none() && crate::flags::flags().warn_rcu_without_ctor {
         let mut out = crate::report::format::Out::new();
         use core::fmt::Write;

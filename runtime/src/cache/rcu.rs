@@ -295,6 +295,31 @@ fn run_ready() {
     RUNNING.fetch_sub(1, Ordering::AcqRel);
 }
 
+/// Takes the callback queue's lock for `fork`.
+pub fn fork_lock() {
+    core::mem::forget(QUEUE.lock());
+}
+
+/// # Safety
+/// Only after `fork_lock`, by the forking thread or in the child.
+pub unsafe fn fork_unlock() {
+    unsafe { QUEUE.force_unlock() }
+}
+
+/// In the child: only the forking thread exists, so every other thread's
+/// reader slot is cleared and freed (their sections ended with them), and
+/// no callback is being run by another thread.
+pub fn fork_child() {
+    let mine = SLOT.with(|s| s.0.get());
+    for (i, r) in READERS.iter().enumerate() {
+        if i + 1 != mine {
+            r.ctr.store(0, Ordering::Relaxed);
+            r.used.store(false, Ordering::Relaxed);
+        }
+    }
+    RUNNING.store(0, Ordering::Relaxed);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

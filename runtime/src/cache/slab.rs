@@ -286,6 +286,17 @@ pub fn release(slab: &'static Slab, by: u8) {
     }
 }
 
+/// Takes the region lock for `fork`.
+pub fn fork_lock() {
+    core::mem::forget(REGION.lock());
+}
+
+/// # Safety
+/// Only after `fork_lock`, by the forking thread or in the child.
+pub unsafe fn fork_unlock() {
+    unsafe { REGION.force_unlock() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <tagsan.h>
 
 struct node { long key; long value; struct node *self; };
@@ -146,6 +147,45 @@ static int warn(void) {
     return 0;
 }
 
+// fork while another thread is inside a read-side section: the child can
+// still allocate, free and wait for grace periods (its copy of that thread's
+// section does not exist), and the parent goes on.
+static atomic_int in_section, leave;
+static void *sitting_reader(void *arg) {
+    (void)arg;
+    tagsan_rcu_read_lock();
+    atomic_store(&in_section, 1);
+    while (!atomic_load(&leave)) usleep(1000);
+    tagsan_rcu_read_unlock();
+    return NULL;
+}
+
+static int fork_child(void) {
+    tagsan_cache_t *c = tagsan_cache_create("forked", sizeof(struct node), 8, TAGSAN_CACHE_TYPESAFE_BY_RCU, node_ctor);
+    struct node *kept = new_node(c, 1);
+    pthread_t t;
+    pthread_create(&t, NULL, sitting_reader, NULL);
+    while (!atomic_load(&in_section)) usleep(1000);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20);
+        for (int i = 0; i < 10000; i++) retire_node(c, new_node(c, i));
+        tagsan_synchronize_rcu();
+        tagsan_cache_shrink(c);
+        tagsan_rcu_barrier();
+        printf("child ok %ld\n", read_key(kept));
+        fflush(stdout);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    atomic_store(&leave, 1);
+    pthread_join(t, NULL);
+    tagsan_synchronize_rcu();
+    printf("child status %d parent %ld\n", status, read_key(kept));
+    return status != 0;
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "threads";
     if (!strcmp(mode, "after_shrink")) return after_shrink();
@@ -153,5 +193,6 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "destroy")) return destroy_live();
     if (!strcmp(mode, "shrink_plain")) return shrink_plain();
     if (!strcmp(mode, "warn")) return warn();
+    if (!strcmp(mode, "fork")) return fork_child();
     return threads();
 }

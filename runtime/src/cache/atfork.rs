@@ -1,0 +1,79 @@
+//! Keeping caches usable in a forked child.
+//!
+//! A `fork` while another thread holds a cache lock, the slab-region lock or
+//! the RCU callback queue would leave the child (where that thread does not
+//! exist) blocked on it forever, and a parent thread inside a read-side
+//! section would leave its slot set in the child, where no one will ever
+//! clear it, so `synchronize_rcu` would never return.
+//!
+//! So the first `cache_create` registers `pthread_atfork` handlers. They are
+//! registered after the runtime's own (`fork.rs`, at init), so ours prepare
+//! first (taking the cache locks before the allocator's, the order they nest
+//! in) and run last in the parent and child.
+//!
+//! Invariants: between prepare and parent/child the forking thread holds
+//! `REGISTRY`, then every registered cache's lock in list order, then the
+//! slab region and the callback queue. New caches cannot register meanwhile
+//! (they need `REGISTRY`), so parent/child release exactly what was taken.
+
+use super::Cache;
+use crate::sync::SpinLock;
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+/// Guards registration (and is held across fork).
+static REGISTRY: SpinLock<()> = SpinLock::new(());
+/// Newest registered cache; each links to the one registered before.
+static HEAD: AtomicPtr<Cache> = AtomicPtr::new(core::ptr::null_mut());
+static HANDLERS: AtomicBool = AtomicBool::new(false);
+
+/// Adds `cache` to the list the fork handlers lock.
+pub fn register(cache: &'static Cache) {
+    let _g = REGISTRY.lock();
+    cache
+        .next
+        .store(HEAD.load(Ordering::Relaxed), Ordering::Relaxed);
+    HEAD.store(cache as *const Cache as *mut Cache, Ordering::Release);
+    if !HANDLERS.swap(true, Ordering::AcqRel) {
+        // pthread_atfork allocates; the allocator is re-entrant by now.
+        unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+    }
+}
+
+fn caches() -> impl Iterator<Item = &'static Cache> {
+    let mut p = HEAD.load(Ordering::Acquire);
+    core::iter::from_fn(move || {
+        let c = unsafe { p.as_ref()? };
+        p = c.next.load(Ordering::Acquire);
+        Some(c)
+    })
+}
+
+extern "C" fn prepare() {
+    core::mem::forget(REGISTRY.lock());
+    for c in caches() {
+        c.lock_for_fork();
+    }
+    super::slab::fork_lock();
+    super::rcu::fork_lock();
+}
+
+/// Releases what `prepare` took.
+fn release() {
+    unsafe {
+        super::rcu::fork_unlock();
+        super::slab::fork_unlock();
+        for c in caches() {
+            c.unlock_after_fork();
+        }
+        REGISTRY.force_unlock();
+    }
+}
+
+extern "C" fn parent() {
+    release();
+}
+
+extern "C" fn child() {
+    super::rcu::fork_child();
+    release();
+}
