@@ -100,7 +100,7 @@ pub fn reset_stack_bounds() {
 }
 
 /// The `[start, end)` of the mapping in /proc/self/maps holding `addr`.
-fn mapping_containing(addr: usize) -> Option<(usize, usize)> {
+pub fn mapping_containing(addr: usize) -> Option<(usize, usize)> {
     let fd = unsafe {
         libc::open(
             c"/proc/self/maps".as_ptr(),

@@ -260,12 +260,18 @@ fn describe_non_heap(out: &mut Out, ptr: usize) {
                 );
             }
         },
-        None => {
-            let _ = writeln!(
-                out,
-                "{ptr:#x} is not heap memory (not in any loaded module or the current stack)"
-            );
-        }
+        None => match crate::unwind::mapping_containing(ptr) {
+            Some((lo, hi)) => {
+                let _ = writeln!(
+                    out,
+                    "{ptr:#x} is not heap memory: it is {} bytes inside the mapping [{lo:#x},{hi:#x}) (mmap, another thread's stack...)",
+                    ptr - lo
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{ptr:#x} is not heap memory and not mapped");
+            }
+        },
     }
 }
 
