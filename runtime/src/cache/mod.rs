@@ -205,6 +205,16 @@ pub fn create(
 /// on each, and puts them on the free list. No cache lock is held while the
 /// constructor runs. False when the region is exhausted.
 fn grow(cache: &'static Cache) -> bool {
+    if cache.is_destroyed() {
+        let mut out = crate::report::format::Out::new();
+        use core::fmt::Write;
+        let _ = writeln!(
+            out,
+            "tagsan: warning: allocation from destroyed cache \"{}\", returning NULL",
+            cache.name()
+        );
+        return false;
+    }
     let g = cache.geometry;
     let objs: Box<[ObjMeta]> = (0..g.count).map(|_| ObjMeta::default()).collect();
     let record = Box::new(Slab {
@@ -315,7 +325,11 @@ pub fn free(cache: &'static Cache, ptr: *mut u8, origin: Origin) {
     if p == 0 {
         return;
     }
-    let Some(s) = slab::lookup(p).filter(|s| core::ptr::eq(s.cache, cache)) else {
+    // Objects of released slabs (a free after `destroy`) are invalid too:
+    // putting them back would hand released memory out again.
+    let Some(s) = slab::lookup(p).filter(|s| {
+        core::ptr::eq(s.cache, cache) && s.state.load(Ordering::Acquire) == slab::ACTIVE
+    }) else {
         return crate::report::invalid_free(p, origin);
     };
     let obj = untag(p);
@@ -388,7 +402,10 @@ pub fn shrink(cache: &'static Cache) -> usize {
             .iter()
             .partition(|s| s.inuse.load(Ordering::Relaxed) == 0);
         inner.slabs = keep;
-        inner.free.retain(|&o| !empty.iter().any(|s| s.contains(o)));
+        // O(free objects): a free object stays if its slab has objects in use.
+        inner
+            .free
+            .retain(|&o| slab::lookup(o).is_some_and(|s| s.inuse.load(Ordering::Relaxed) != 0));
         empty
     };
     for &s in &empty {

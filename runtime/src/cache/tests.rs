@@ -144,3 +144,31 @@ fn threads_allocate_and_free_concurrently() {
     assert!(shrink(c) >= 1);
     assert_eq!(c.stats().slabs, 0);
 }
+
+#[test]
+fn shrink_keeps_slabs_with_objects_in_use_and_drops_only_empty_ones() {
+    let c = CacheHandle::new("shrink", 1024, 0, 0, None).unwrap();
+    let per_slab = c.stats().objects_per_slab as usize;
+    let objs: Vec<*mut u8> = (0..per_slab * 3).map(|_| c.alloc()).collect();
+    assert_eq!(c.stats().slabs, 3);
+    // Empty the first and last slab, keep one object in the middle one.
+    for (i, &p) in objs.iter().enumerate() {
+        if i != per_slab + 1 {
+            unsafe { c.free(p) };
+        }
+    }
+    assert_eq!(c.shrink(), 2);
+    assert_eq!(c.stats().slabs, 1);
+    assert_eq!(
+        crate::shadow::first_mismatch(objs[0] as usize, 1),
+        Some(0),
+        "released"
+    );
+    // The remaining free objects all come from the kept slab.
+    let again: Vec<*mut u8> = (0..per_slab - 1).map(|_| c.alloc()).collect();
+    assert_eq!(c.stats().slabs, 1);
+    for p in again {
+        unsafe { c.free(p) };
+    }
+    unsafe { c.free(objs[per_slab + 1]) };
+}
