@@ -134,7 +134,11 @@ fn rule3_readers_and_writers_with_grace_periods_are_clean() {
     assert_eq!(value_after(&r, "live"), 0);
     // With slab_rcu_debug, freed objects are retagged a grace period later:
     // readers inside their sections still never trip over them.
-    let r = run(&exe, &["threads"], &[("TAGSAN_OPTIONS", "slab_rcu_debug=1")]);
+    let r = run(
+        &exe,
+        &["threads"],
+        &[("TAGSAN_OPTIONS", "slab_rcu_debug=1")],
+    );
     r.assert_clean();
     assert_eq!(value_after(&r, "live"), 0);
 }
