@@ -53,10 +53,13 @@ pub fn format_row(
     let _ = write!(out, "{marker}{row_addr:#x}:");
     for i in 0..ROW {
         let text = cell(i).unwrap_or_else(|| String::from("??"));
+        // Cells are ` 05 `, the buggy one `[05]`; the last cell's trailing
+        // space is left out.
+        let close = if i + 1 == ROW { "" } else { " " };
         if buggy == Some(i) {
             let _ = write!(out, "[{text}]");
         } else {
-            let _ = write!(out, " {text} ");
+            let _ = write!(out, " {text}{close}");
         }
     }
     let _ = writeln!(out);
@@ -128,7 +131,7 @@ mod tests {
         });
         assert_eq!(
             s,
-            format!("=>0x200000000000: 05  05 [8d] fe {}\n", " 00 ".repeat(12))
+            format!("=>0x200000000000: 05  05 [8d] fe {} 00\n", " 00 ".repeat(11))
         );
         let mut s = String::new();
         format_row(&mut s, 0x100, None, &mut |_| Some(String::from("..")));
