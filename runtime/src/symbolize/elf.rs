@@ -35,7 +35,7 @@ impl ElfModule {
     /// Maps and parses `path`; `None` if it cannot be read or is not ELF.
     /// A module without DWARF borrows what its separate debug file (found
     /// by build id or debuglink under /usr/lib/debug, as distributions ship
-    /// them) has: symbols always, DWARF when it is not compressed.
+    /// them) has: symbols and DWARF.
     pub fn open(path: &str) -> Option<ElfModule> {
         let data = map_file(path)?;
         let file = object::File::parse(data).ok()?;
@@ -175,17 +175,27 @@ fn load_dwarf(file: &object::File<'static, &'static [u8]>) -> Option<addr2line::
     let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
         let data = file
             .section_by_name(id.name())
-            // Compressed sections read as missing (no codecs built in).
-            .and_then(|s| s.uncompressed_data().ok())
-            .map(|d| match d {
-                std::borrow::Cow::Borrowed(b) => b,
-                std::borrow::Cow::Owned(_) => &[][..],
-            })
+            .and_then(|s| section_bytes(&s))
             .unwrap_or(&[]);
         Ok(gimli::EndianSlice::new(data, gimli::LittleEndian))
     };
     let dwarf = gimli::Dwarf::load(load).ok()?;
     addr2line::Context::from_dwarf(dwarf).ok()
+}
+
+/// A section's contents, inflated if zlib-compressed (as distributions'
+/// separate debug files are). Inflated data lives as long as the module,
+/// which is the life of the process.
+fn section_bytes(s: &object::Section<'static, '_, &'static [u8]>) -> Option<&'static [u8]> {
+    let c = s.compressed_data().ok()?;
+    match c.format {
+        object::CompressionFormat::None => Some(c.data),
+        object::CompressionFormat::Zlib => {
+            let out = miniz_oxide::inflate::decompress_to_vec_zlib(c.data).ok()?;
+            (out.len() as u64 == c.uncompressed_size).then(|| &*Box::leak(out.into_boxed_slice()))
+        }
+        _ => None,
+    }
 }
 
 /// Maps a whole file read-only (never through the user's heap).
