@@ -141,3 +141,30 @@ fn interface_functions() {
         r.stderr
     );
 }
+
+#[test]
+fn rust_programs_allocate_from_the_tagged_heap() {
+    let exe = build_rust("rust_alloc", &program("runtime", "rust_alloc.rs"), "1", &[]);
+    let r = run(&exe, &[], &[]);
+    r.assert_clean();
+    assert!(r.stdout.contains("rust ok 4"), "{}", r.stdout);
+}
+
+#[test]
+fn malloc_and_free_fill() {
+    // Plain clang, no instrumentation: the program reads freed memory.
+    let dir = scratch("fill");
+    let exe = dir.join("fill");
+    check(
+        std::process::Command::new("clang-22")
+            .arg(program("runtime", "fill.c"))
+            .arg("-o")
+            .arg(&exe)
+            .args(runtime_link_args()),
+    );
+    let opts = "malloc_fill_byte=0xab:max_malloc_fill_size=64:free_fill_byte=0xcd:max_free_fill_size=4096";
+    let r = run(&exe, &[], &[("TAGSAN_OPTIONS", opts)]);
+    r.assert_clean();
+    // The malloc fill stops at max_malloc_fill_size; the free fill covers it all.
+    assert!(r.stdout.contains("fresh 64 freed 100"), "{}", r.stdout);
+}
