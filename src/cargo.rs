@@ -8,7 +8,8 @@
 //!   artifacts: different RUSTFLAGS would otherwise rebuild everything both
 //!   ways.
 //! - Flags go in CARGO_ENCODED_RUSTFLAGS, after the user's own (paths with
-//!   spaces survive).
+//!   spaces survive), and in CARGO_ENCODED_RUSTDOCFLAGS: doctests link
+//!   against the instrumented library, so they need the runtime too.
 
 use std::env;
 use std::path::PathBuf;
@@ -118,16 +119,17 @@ impl Args {
     }
 }
 
-/// The user's rustflags: CARGO_ENCODED_RUSTFLAGS if set, else RUSTFLAGS.
-fn user_rustflags() -> Vec<String> {
-    if let Ok(enc) = env::var("CARGO_ENCODED_RUSTFLAGS") {
+/// The user's flags: `CARGO_ENCODED_<VAR>` if set, else `<VAR>` (RUSTFLAGS
+/// or RUSTDOCFLAGS), as cargo reads them.
+fn user_flags(var: &str) -> Vec<String> {
+    if let Ok(enc) = env::var(format!("CARGO_ENCODED_{var}")) {
         return enc
             .split('\x1f')
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect();
     }
-    env::var("RUSTFLAGS")
+    env::var(var)
         .map(|f| f.split_whitespace().map(String::from).collect())
         .unwrap_or_default()
 }
@@ -249,15 +251,19 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     }
     cmd.args(rest);
 
-    let user = user_rustflags();
-    let mut flags = user.clone();
-    flags.extend(tagsan_rustflags(
-        &plugin,
-        &runtime,
-        &user,
-        parsed.release_like(),
-    ));
-    cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
+    // RUSTFLAGS for the crates; RUSTDOCFLAGS for doctests, which link
+    // against the instrumented library and so need the runtime too.
+    for var in ["RUSTFLAGS", "RUSTDOCFLAGS"] {
+        let user = user_flags(var);
+        let mut flags = user.clone();
+        flags.extend(tagsan_rustflags(
+            &plugin,
+            &runtime,
+            &user,
+            parsed.release_like(),
+        ));
+        cmd.env(format!("CARGO_ENCODED_{var}"), flags.join("\x1f"));
+    }
     if !rustc.is_nightly() && env::var_os("RUSTC_BOOTSTRAP").is_none() {
         cmd.env("RUSTC_BOOTSTRAP", "1");
     }

@@ -177,6 +177,7 @@ proc macros) and the tagsan runtime linked into executables and tests:
       -Clink-arg=-Wl,--dynamic-list=<syms>
       (+ -Cdebuginfo=line-tables-only for --release/--profile/bench builds,
        so reports show file:line)
+  CARGO_ENCODED_RUSTDOCFLAGS = the same after your RUSTDOCFLAGS (doctests)
   RUSTC_BOOTSTRAP=1                     (a stable rustc needs it for -Z)
 
 rustc's LLVM must be 22 (see `rustc -vV`); tagsan refuses otherwise.

@@ -15,7 +15,7 @@ fn demo() -> PathBuf {
 /// they do not wait on each other's cargo lock or share a target dir).
 fn tagsan_cargo(test: &str, args: &[&str]) -> (Run, PathBuf) {
     let dir = scratch(test);
-    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs"] {
+    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs", "src/lib.rs"] {
         let to = dir.join(f);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(demo().join(f), to).unwrap();
@@ -99,7 +99,7 @@ fn verbose_shows_the_real_command_and_flags() {
 #[test]
 fn user_rustflags_are_kept() {
     let dir = scratch("cargo-rustflags");
-    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs"] {
+    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs", "src/lib.rs"] {
         let to = dir.join(f);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(demo().join(f), to).unwrap();
@@ -169,5 +169,17 @@ fn unsupported_cargo_uses_are_errors() {
         help.stdout.contains("Usage: tagsan cargo"),
         "{}",
         help.stdout
+    );
+}
+
+#[test]
+fn doctests_link_with_the_runtime() {
+    let (r, _) = tagsan_cargo("cargo-doctest", &["test", "--doc"]);
+    r.assert_success();
+    assert!(
+        r.stdout.contains("test result: ok. 1 passed"),
+        "{}{}",
+        r.stdout,
+        r.stderr
     );
 }
