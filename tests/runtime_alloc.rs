@@ -162,9 +162,29 @@ fn malloc_and_free_fill() {
             .arg(&exe)
             .args(runtime_link_args()),
     );
-    let opts = "malloc_fill_byte=0xab:max_malloc_fill_size=64:free_fill_byte=0xcd:max_free_fill_size=4096";
+    let opts =
+        "malloc_fill_byte=0xab:max_malloc_fill_size=64:free_fill_byte=0xcd:max_free_fill_size=4096";
     let r = run(&exe, &[], &[("TAGSAN_OPTIONS", opts)]);
     r.assert_clean();
     // The malloc fill stops at max_malloc_fill_size; the free fill covers it all.
     assert!(r.stdout.contains("fresh 64 freed 100"), "{}", r.stdout);
+}
+
+#[test]
+fn mapping_failure_is_one_fatal_line() {
+    let exe = build("mapfail", "realloc_chain.c", &[]);
+    // A 4 GiB address-space limit leaves no room for the heap aliases.
+    let r = run_cmd(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v 4000000; exec {}", exe.display())),
+    );
+    assert_ne!(r.code, Some(0));
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", r.stderr);
+    assert!(
+        lines[0].starts_with("tagsan: fatal: cannot map"),
+        "{}",
+        r.stderr
+    );
 }

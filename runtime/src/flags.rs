@@ -13,12 +13,14 @@ pub struct Flags {
     pub log_path: [u8; 256],
     /// Megabytes of freed memory held back from reuse (FIFO). Tags already
     /// catch a use after reuse with odds `1 - 1/(2^tag_bits - 1)`; the
-    /// quarantine makes it certain for the most recent frees. Default 1:
+    /// quarantine makes it certain for the most recent frees. Default 1,
     /// measured with `tests/programs/runtime/malloc_bench.c` (random sizes
-    /// 8..1024, 1024 live blocks), M malloc+free/s at 1 / 2 threads:
-    /// quarantine 0: 6.2 / 6.5, 1 MB: 5.4 / 5.9, 4 MB: 4.1 / 4.9, against
-    /// LLVM's hwasan_aliases runtime 5.0 / 5.5 (glibc ~57): a bigger
-    /// quarantine recycles memory that has left the caches.
+    /// 8..1024, 1024 live blocks per thread), M malloc+free/s at 1 / 2
+    /// threads, best of 3: quarantine 0: 8.9 / 8.8, 1 MB: 7.9 / 7.2, 4 MB:
+    /// 6.6 / 5.6; LLVM's hwasan_aliases runtime: 4.9 / 5.0; glibc: ~55. A
+    /// bigger quarantine recycles memory that has left the caches, and adds
+    /// its size to peak memory (`pss_bench.c`, 64 MiB live: Pss 1.20x glibc's
+    /// at 1 MB, 1.28x at 4 MB).
     pub quarantine_size_mb: usize,
     /// Pointer tag width, 3..=6 (number of heap aliases is `2^tag_bits`; see `mapping.rs`).
     pub tag_bits: u32,

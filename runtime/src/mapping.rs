@@ -116,8 +116,11 @@ pub fn map_alias(fd: i32, tag: usize, replace: bool) {
             // An old kernel that ignores MAP_FIXED_NOREPLACE gave us another address.
             unsafe { libc::munmap(p, HEAP_SIZE) };
         }
-        let _ = errno();
-        fatal("cannot map the tagged heap at its fixed address (range 0x200000000000-0x400000000000 in use?)");
+        fatal(match errno() {
+            libc::EEXIST => "cannot map the tagged heap: its fixed address range 0x200000000000-0x400000000000 is in use",
+            libc::ENOMEM => "cannot map the tagged heap: out of address space (a virtual memory limit, ulimit -v?)",
+            _ => "cannot map the tagged heap at its fixed address range 0x200000000000-0x400000000000",
+        });
     }
 }
 
@@ -143,7 +146,11 @@ pub fn map_all(tag_bits: u32) {
         )
     };
     if p as usize != SHADOW_BASE {
-        fatal("cannot map shadow memory at its fixed address (range 0x100000000000-0x100800000000 in use?)");
+        fatal(match errno() {
+            libc::EEXIST => "cannot map shadow memory: its fixed address range 0x100000000000-0x100800000000 is in use",
+            libc::ENOMEM => "cannot map shadow memory: out of address space (a virtual memory limit, ulimit -v?)",
+            _ => "cannot map shadow memory at its fixed address range 0x100000000000-0x100800000000",
+        });
     }
     HEAP_FD.store(fd, Ordering::Relaxed);
     TAG_BITS.store(tag_bits, Ordering::Release);

@@ -19,6 +19,13 @@
 //! - a block's tag differs from the memory tag just before and just after it
 //!   and from the chunk's previous tag;
 //! - `free` accepts only the exact pointer of a live block (tag included).
+//!
+//! Memory: per small chunk 16 bytes of metadata and 1/16 of shadow, plus
+//! size-class rounding (≤ 15 bytes up to 256, ≤ 25% above). Peak Pss of
+//! `tests/programs/runtime/pss_bench.c` (mixed sizes, half freed and
+//! reallocated): 64 MiB live: 44.6 MB vs glibc 37.0 MB (1.20x); 256 MiB
+//! live: 157 MB vs 140 MB (1.12x). Throughput: see `flags.rs`
+//! (`quarantine_size_mb`).
 
 mod large;
 mod metadata;
