@@ -25,7 +25,9 @@ pub extern "C" fn __hwasan_init() {
     crate::init::ensure_init();
 }
 
-/// Tags `size` bytes at `p` (granule aligned) with `tag`.
+/// Tags the granules covering `size` bytes at `p` (granule aligned) with
+/// `tag`. Whole granules, as compiler-rt does: no short granule, so the
+/// memory itself is never written.
 #[cfg_attr(not(test), no_mangle)]
 pub extern "C" fn __hwasan_tag_memory(p: usize, tag: u8, size: usize) {
     if !is_heap(p) || size == 0 {
@@ -33,13 +35,7 @@ pub extern "C" fn __hwasan_tag_memory(p: usize, tag: u8, size: usize) {
     }
     crate::init::ensure_init();
     let begin = untag(p) & !(GRANULE_SIZE - 1);
-    crate::shadow::tag_block(
-        begin,
-        size,
-        size.next_multiple_of(GRANULE_SIZE),
-        tag & TAG_MASK as u8,
-        0,
-    );
+    crate::shadow::set(begin, size, tag & TAG_MASK as u8);
 }
 
 /// `p` seen through alias `tag` (heap pointers only; others unchanged).
