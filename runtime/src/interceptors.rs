@@ -236,3 +236,78 @@ delete_forms! {
     _ZdlPvSt11align_val_tRKSt9nothrow_t(align: usize, nt: Nothrow) => AllocKind::New;
     _ZdaPvSt11align_val_tRKSt9nothrow_t(align: usize, nt: Nothrow) => AllocKind::NewArray;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{is_heap, ptr_tag};
+
+    fn aligned(p: Ptr, a: usize) -> bool {
+        !p.is_null() && p as usize % a == 0 && is_heap(p as usize) && ptr_tag(p as usize) != 0
+    }
+
+    #[test]
+    fn every_entry_point_aligns_and_frees() {
+        for size in [0, 1, 13, 100, 5000, 200_000] {
+            let p = malloc(size);
+            assert!(aligned(p, 16));
+            assert_eq!(malloc_usable_size(p), size);
+            free(p);
+            let p = calloc(size, 3);
+            assert!(aligned(p, 16));
+            free(p);
+            let p = valloc(size);
+            assert!(aligned(p, PAGE));
+            cfree(p);
+            let p = pvalloc(size);
+            assert!(aligned(p, PAGE));
+            assert!(malloc_usable_size(p) >= PAGE);
+            free(p);
+            for a in [8, 16, 32, 64, 4096, 1 << 16, 1 << 20] {
+                let mut out: Ptr = core::ptr::null_mut();
+                assert_eq!(unsafe { posix_memalign(&mut out, a, size) }, 0);
+                assert!(aligned(out, a), "posix_memalign({a}, {size})");
+                free(out);
+                for p in [
+                    aligned_alloc(a, size),
+                    memalign(a, size),
+                    __libc_memalign(a, size),
+                ] {
+                    assert!(aligned(p, a), "align {a} size {size}");
+                    free(p);
+                }
+                let p = _ZnwmSt11align_val_t(size, a);
+                assert!(aligned(p, a));
+                _ZdlPvSt11align_val_t(p, a);
+                let p = _ZnamSt11align_val_tRKSt9nothrow_t(size, a, core::ptr::null());
+                assert!(aligned(p, a));
+                _ZdaPvmSt11align_val_t(p, size, a);
+            }
+            for (new, delete) in [
+                (
+                    _Znwm as extern "C" fn(usize) -> Ptr,
+                    _ZdlPv as extern "C" fn(Ptr),
+                ),
+                (_Znam, _ZdaPv),
+            ] {
+                let p = new(size);
+                assert!(aligned(p, 16));
+                delete(p);
+            }
+            let p = _ZnwmRKSt9nothrow_t(size, core::ptr::null());
+            assert!(aligned(p, 16));
+            _ZdlPvm(p, size);
+        }
+    }
+
+    #[test]
+    fn realloc_family() {
+        let p = realloc(core::ptr::null_mut(), 10) as *mut u8;
+        unsafe { p.write(42) };
+        let q = reallocarray(p.cast(), 100, 100) as *mut u8;
+        assert!(aligned(q.cast(), 16));
+        assert_eq!(unsafe { q.read() }, 42);
+        free(q.cast());
+        free(core::ptr::null_mut());
+    }
+}
