@@ -45,6 +45,12 @@
 //!   until `exec`.
 //! - A program that blocks SIGSEGV in a thread writing during the window
 //!   is killed (the kernel forces a blocked synchronous signal).
+//! - If the pipe cannot be created (out of file descriptors), the parent
+//!   does not wait for the child's copy, which may then see some of the
+//!   parent's later writes.
+//! - Only the allocator's locks (and the runtime-internal memory pool's) are
+//!   taken across fork; other runtime parts (stack depot, reports) keep
+//!   their own fork safety.
 //!
 //! # Cost
 //!
