@@ -2,10 +2,18 @@
 //!
 //! Tag 0 is alias 0, the runtime's untagged view, and matches the shadow of
 //! never-allocated memory; the allocator only hands it out when tagging is
-//! disabled. A new chunk's tag differs from the tag of the granule just
-//! before it and just after it (so a linear overflow into the next chunk
-//! always mismatches, whatever `tag_bits`) and from the chunk's own previous
-//! tag (so a stale pointer to the chunk's last life mismatches too).
+//! disabled. A new chunk's tag differs from its live neighbours' tags (small
+//! chunks: read from the adjacent chunks' metadata; large ones: from the
+//! memory tag just before and just after the extent), so a linear overflow
+//! into the next chunk always mismatches whatever `tag_bits`, and from the
+//! chunk's own previous tag, so a stale pointer to the chunk's last life
+//! mismatches too.
+//!
+//! Limit: two threads allocating the two chunks of an adjacent pair at the
+//! same instant may each see the other as free and pick the same tag (odds
+//! `1/(2^tag_bits - 1)` in that rare window). Fresh chunks come in
+//! contiguous per-thread batches, so this needs recycled chunks handed to
+//! different threads.
 
 use core::cell::Cell;
 
