@@ -120,6 +120,9 @@ extern "C" fn prepare() {
     if !crate::init::is_initialized() {
         return;
     }
+    // The reporting side first (stack depot), then the allocator, whose
+    // malloc path captures stacks: released in the reverse order.
+    crate::report::fork::prepare();
     crate::allocator::fork_lock();
     FORKER.with(|f| f.set(true));
     let mut fds = [-1; 2];
@@ -161,6 +164,7 @@ extern "C" fn parent() {
     protect_aliases(libc::PROT_READ | libc::PROT_WRITE);
     end_window();
     unsafe { crate::allocator::fork_unlock() };
+    crate::report::fork::parent();
 }
 
 extern "C" fn child() {
@@ -177,6 +181,7 @@ extern "C" fn child() {
     crate::mapping::set_heap_fd(new);
     end_window();
     unsafe { crate::allocator::fork_unlock() };
+    crate::report::fork::child();
     let wr = PIPE_WRITE.load(Ordering::Relaxed);
     unsafe {
         libc::write(wr, b"c".as_ptr().cast(), 1);
