@@ -42,7 +42,9 @@ pub fn end_capture() {
     let mut c = CAPTURE.lock();
     c.active = false;
     // Set by `__hwasan_set_error_report_callback`.
-    let Some(callback) = crate::abi::error_report_callback() else { return };
+    let Some(callback) = crate::abi::error_report_callback() else {
+        return;
+    };
     let n = c.len.min(CAPTURE_BYTES - 1);
     c.buf[n] = 0;
     callback(c.buf.as_ptr().cast());

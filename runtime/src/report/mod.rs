@@ -176,8 +176,17 @@ pub fn tag_mismatch(addr: usize, size: usize, is_write: bool, recover: bool, ori
     session.end();
 }
 
-/// `free` of a chunk that is already free.
-pub fn double_free(ptr: usize, origin: Origin) {
+/// A report about a bad call on `ptr` (a free, a delete): the shape
+/// double-free, invalid-free and alloc-dealloc-mismatch share. `attempt` is
+/// the line naming what was attempted, above the stack; `describe` says
+/// what `ptr` is.
+fn bad_call_report(
+    kind: &str,
+    ptr: usize,
+    origin: Origin,
+    attempt: core::fmt::Arguments<'_>,
+    describe: impl FnOnce(&mut Out),
+) {
     let halt = crate::flags::flags().halt_on_error;
     let Some(session) = session::begin(halt, origin.pc) else {
         return;
@@ -186,22 +195,32 @@ pub fn double_free(ptr: usize, origin: Origin) {
     let n = current_stack(origin, &mut stack);
     let frames = &stack[..n];
     let mut out = Out::new();
-    header(&mut out, "double-free", ptr, origin.pc);
-    let _ = writeln!(
-        out,
-        "attempting double-free on {ptr:#x} in thread T{}:",
-        crate::thread::current_tid()
-    );
+    header(&mut out, kind, ptr, origin.pc);
+    let _ = writeln!(out, "{attempt}");
     print_frames(&mut out, frames);
     let _ = writeln!(out);
-    if let Some(c) = allocator::chunk_at(ptr) {
-        describe_chunk(&mut out, ptr, &c);
-    } else {
-        crate::cache::describe::print_object_at(&mut out, ptr);
-    }
-    summary(&mut out, "double-free", frames);
+    describe(&mut out);
+    summary(&mut out, kind, frames);
     out.flush();
     session.end();
+}
+
+/// `free` of a chunk that is already free.
+pub fn double_free(ptr: usize, origin: Origin) {
+    let tid = crate::thread::current_tid();
+    bad_call_report(
+        "double-free",
+        ptr,
+        origin,
+        format_args!("attempting double-free on {ptr:#x} in thread T{tid}:"),
+        |out| {
+            if let Some(c) = allocator::chunk_at(ptr) {
+                describe_chunk(out, ptr, &c);
+            } else {
+                crate::cache::describe::print_object_at(out, ptr);
+            }
+        },
+    );
 }
 
 /// What a pointer that is not a heap block's start points to.
@@ -277,26 +296,16 @@ fn describe_non_heap(out: &mut Out, ptr: usize) {
 
 /// `free` of a pointer that is not the start of a live heap block.
 pub fn invalid_free(ptr: usize, origin: Origin) {
-    let halt = crate::flags::flags().halt_on_error;
-    let Some(session) = session::begin(halt, origin.pc) else {
-        return;
-    };
-    let mut stack = [0usize; MAX_DEPTH];
-    let n = current_stack(origin, &mut stack);
-    let frames = &stack[..n];
-    let mut out = Out::new();
-    header(&mut out, "invalid-free", ptr, origin.pc);
-    let _ = writeln!(
-        out,
-        "attempting free on address which was not malloc()-ed: {ptr:#x} in thread T{}",
-        crate::thread::current_tid()
+    let tid = crate::thread::current_tid();
+    bad_call_report(
+        "invalid-free",
+        ptr,
+        origin,
+        format_args!(
+            "attempting free on address which was not malloc()-ed: {ptr:#x} in thread T{tid}"
+        ),
+        |out| describe_non_heap(out, ptr),
     );
-    print_frames(&mut out, frames);
-    let _ = writeln!(out);
-    describe_non_heap(&mut out, ptr);
-    summary(&mut out, "invalid-free", frames);
-    out.flush();
-    session.end();
 }
 
 fn alloc_name(k: AllocKind) -> &'static str {
@@ -317,31 +326,23 @@ fn dealloc_name(k: AllocKind) -> &'static str {
 
 /// A block freed by a deallocator that does not match its allocator.
 pub fn alloc_dealloc_mismatch(ptr: usize, allocated: AllocKind, freed: AllocKind, origin: Origin) {
-    let halt = crate::flags::flags().halt_on_error;
-    let Some(session) = session::begin(halt, origin.pc) else {
-        return;
-    };
-    let mut stack = [0usize; MAX_DEPTH];
-    let n = current_stack(origin, &mut stack);
-    let frames = &stack[..n];
-    let mut out = Out::new();
-    header(&mut out, "alloc-dealloc-mismatch", ptr, origin.pc);
-    let _ = writeln!(
-        out,
-        "({} vs {}) on {ptr:#x} in thread T{}:",
-        alloc_name(allocated),
-        dealloc_name(freed),
-        crate::thread::current_tid()
+    let tid = crate::thread::current_tid();
+    bad_call_report(
+        "alloc-dealloc-mismatch",
+        ptr,
+        origin,
+        format_args!(
+            "({} vs {}) on {ptr:#x} in thread T{tid}:",
+            alloc_name(allocated),
+            dealloc_name(freed)
+        ),
+        |out| {
+            if let Some(c) = allocator::chunk_at(ptr) {
+                describe_chunk(out, ptr, &c);
+            }
+            let _ = writeln!(out, "HINT: if you don't care about these errors you may set TAGSAN_OPTIONS=alloc_dealloc_mismatch=0");
+        },
     );
-    print_frames(&mut out, frames);
-    let _ = writeln!(out);
-    if let Some(c) = allocator::chunk_at(ptr) {
-        describe_chunk(&mut out, ptr, &c);
-    }
-    let _ = writeln!(out, "HINT: if you don't care about these errors you may set TAGSAN_OPTIONS=alloc_dealloc_mismatch=0");
-    summary(&mut out, "alloc-dealloc-mismatch", frames);
-    out.flush();
-    session.end();
 }
 
 /// The report kind of an allocation failure, from the allocator's

@@ -131,7 +131,10 @@ mod tests {
         });
         assert_eq!(
             s,
-            format!("=>0x200000000000: 05  05 [8d] fe {} 00\n", " 00 ".repeat(11))
+            format!(
+                "=>0x200000000000: 05  05 [8d] fe {} 00\n",
+                " 00 ".repeat(11)
+            )
         );
         let mut s = String::new();
         format_row(&mut s, 0x100, None, &mut |_| Some(String::from("..")));
