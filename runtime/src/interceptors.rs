@@ -103,49 +103,43 @@ pub unsafe extern "C" fn posix_memalign(out: *mut Ptr, align: usize, size: usize
     0
 }
 
-#[cfg_attr(not(test), no_mangle)]
-pub extern "C" fn aligned_alloc(align: usize, size: usize) -> Ptr {
-    let origin = Origin::of_caller();
+/// An allocation at a caller-chosen alignment: `align` must be a power of
+/// two, else EINVAL (or a report saying `bad_align`).
+fn alloc_aligned(bad_align: &str, align: usize, size: usize, origin: Origin) -> Ptr {
     if !valid_align(align) {
-        return allocator::fail(
-            "invalid alignment requested in aligned_alloc",
-            align,
-            libc::EINVAL,
-            origin,
-        )
-        .cast();
+        return allocator::fail(bad_align, align, libc::EINVAL, origin).cast();
     }
     alloc(size, align, AllocKind::Malloc, origin)
+}
+
+#[cfg_attr(not(test), no_mangle)]
+pub extern "C" fn aligned_alloc(align: usize, size: usize) -> Ptr {
+    alloc_aligned(
+        "invalid alignment requested in aligned_alloc",
+        align,
+        size,
+        Origin::of_caller(),
+    )
 }
 
 #[cfg_attr(not(test), no_mangle)]
 pub extern "C" fn memalign(align: usize, size: usize) -> Ptr {
-    let origin = Origin::of_caller();
-    if !valid_align(align) {
-        return allocator::fail(
-            "invalid alignment requested in memalign",
-            align,
-            libc::EINVAL,
-            origin,
-        )
-        .cast();
-    }
-    alloc(size, align, AllocKind::Malloc, origin)
+    alloc_aligned(
+        "invalid alignment requested in memalign",
+        align,
+        size,
+        Origin::of_caller(),
+    )
 }
 
 #[cfg_attr(not(test), no_mangle)]
 pub extern "C" fn __libc_memalign(align: usize, size: usize) -> Ptr {
-    let origin = Origin::of_caller();
-    if !valid_align(align) {
-        return allocator::fail(
-            "invalid alignment requested in memalign",
-            align,
-            libc::EINVAL,
-            origin,
-        )
-        .cast();
-    }
-    alloc(size, align, AllocKind::Malloc, origin)
+    alloc_aligned(
+        "invalid alignment requested in memalign",
+        align,
+        size,
+        Origin::of_caller(),
+    )
 }
 
 #[cfg_attr(not(test), no_mangle)]
