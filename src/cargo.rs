@@ -150,7 +150,20 @@ pub fn tagsan_rustflags(
         // The dev profile has full debug info already; release has none, and
         // reports want file:line.
         flags.push("-Cdebuginfo=line-tables-only".into());
+        // Cargo strips debug info from profiles without it (strip =
+        // "debuginfo" by default since 1.77): keep the line tables.
+        if !user.iter().any(|f| f.contains("strip")) {
+            flags.push("-Cstrip=none".into());
+        }
     }
+    // Cargo does not know the plugin and the runtime are inputs: a flag
+    // naming their contents makes it rebuild and relink when they change
+    // (a new tagsan), instead of running binaries with the old runtime.
+    flags.push("--cfg".into());
+    flags.push(format!(
+        "tagsan_build=\"{}\"",
+        paths::fingerprint(&[plugin, &runtime.archive])
+    ));
     flags.push(format!("-Clink-arg={}", runtime.archive.display()));
     flags.push(format!(
         "-Clink-arg=-Wl,--dynamic-list={}",

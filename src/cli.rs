@@ -48,7 +48,9 @@ impl Fail {
     }
 }
 
-/// Quotes one word for a POSIX shell, only if needed.
+/// Quotes one word for a POSIX shell, only if needed; words with control
+/// characters (CARGO_ENCODED_RUSTFLAGS separates flags with 0x1f) use
+/// bash's `$'...'` so they stay visible and paste back unchanged.
 pub fn shell_quote(word: &OsStr) -> String {
     let s = word.to_string_lossy();
     let plain = !s.is_empty()
@@ -56,6 +58,18 @@ pub fn shell_quote(word: &OsStr) -> String {
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c));
     if plain {
         s.into_owned()
+    } else if s.chars().any(|c| c.is_control()) {
+        let mut out = String::from("$'");
+        for c in s.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        out
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
@@ -218,4 +232,18 @@ pub fn help_for(topic: &str) -> Option<&'static str> {
         "help" => MAIN_HELP,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote(OsStr::new("-O2")), "-O2");
+        assert_eq!(shell_quote(OsStr::new("a b")), "'a b'");
+        assert_eq!(shell_quote(OsStr::new("it's")), r"'it'\''s'");
+        assert_eq!(shell_quote(OsStr::new("-Za\x1f-Cb='x'")), r"$'-Za\x1f-Cb=\'x\''");
+    }
 }

@@ -142,3 +142,17 @@ pub fn opt() -> PathBuf {
 /// What to install when an LLVM 22 tool is missing.
 pub const LLVM_INSTALL_HINT: &str =
     "; install LLVM 22: apt-get install clang-22 llvm-22-dev llvm-22-tools libclang-rt-22-dev lld-22 (or run scripts/setup), then check with `tagsan doctor`";
+
+/// A short hash of the files' contents (FNV-1a, 64 bits): changes when
+/// tagsan is rebuilt with a different plugin or runtime.
+pub fn fingerprint(files: &[&Path]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for f in files {
+        for &b in std::fs::read(f).unwrap_or_default().iter() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+    }
+    format!("{h:016x}")
+}

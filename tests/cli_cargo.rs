@@ -87,8 +87,11 @@ fn test_subcommand_catches_a_bug_in_a_test() {
 fn verbose_shows_the_real_command_and_flags() {
     let (r, dir) = tagsan_cargo("cargo-verbose", &["build", "-v"]);
     r.assert_success();
-    r.assert_stderr_has("tagsan: running: CARGO_ENCODED_RUSTFLAGS=");
-    r.assert_stderr_has("-Zllvm-plugins=");
+    // Encoded flags (0x1f-separated) are shown as $'...\x1f...'.
+    r.assert_stderr_has("tagsan: running: ");
+    r.assert_stderr_has("CARGO_ENCODED_RUSTFLAGS=$'-Zllvm-plugins=");
+    r.assert_stderr_has("\\x1f-Cforce-frame-pointers=yes\\x1f");
+    r.assert_stderr_has("CARGO_ENCODED_RUSTDOCFLAGS=$'-Zllvm-plugins=");
     r.assert_stderr_has("--target x86_64-unknown-linux-gnu");
     r.assert_stderr_has(&format!(
         "--target-dir {}",

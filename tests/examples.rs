@@ -90,7 +90,7 @@ fn run_rust_example(bin: &str, release: bool) -> Run {
     if release {
         cmd.arg("--release");
     }
-    run_cmd(&mut cmd)
+    run_within(&mut cmd, std::time::Duration::from_secs(300))
 }
 
 fn expect_rust_bug(bin: &str, release: bool, kind: &str, function: &str) {
