@@ -148,8 +148,9 @@ pub fn tagsan_rustflags(
     let user_chose_debuginfo = user.iter().any(|f| f.contains("debuginfo") || f == "-g");
     if release_like && !user_chose_debuginfo {
         // The dev profile has full debug info already; release has none, and
-        // reports want file:line.
-        flags.push("-Cdebuginfo=line-tables-only".into());
+        // reports want file:line and Rust paths (line tables alone name
+        // functions `main`, not `my_crate::main`).
+        flags.push("-Cdebuginfo=limited".into());
         // Cargo strips debug info from profiles without it (strip =
         // "debuginfo" by default since 1.77): keep the line tables.
         if !user.iter().any(|f| f.contains("strip")) {

@@ -189,7 +189,7 @@ proc macros) and the tagsan runtime linked into executables and tests:
   CARGO_ENCODED_RUSTFLAGS = your RUSTFLAGS + -Zllvm-plugins=<plugin>
       -Cforce-frame-pointers=yes -Clink-arg=<libtagsan_rt.a>
       -Clink-arg=-Wl,--dynamic-list=<syms>
-      (+ -Cdebuginfo=line-tables-only for --release/--profile/bench builds,
+      (+ -Cdebuginfo=limited for --release/--profile/bench builds,
        so reports show file:line)
   CARGO_ENCODED_RUSTDOCFLAGS = the same after your RUSTDOCFLAGS (doctests)
   RUSTC_BOOTSTRAP=1                     (a stable rustc needs it for -Z)
