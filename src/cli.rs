@@ -244,6 +244,9 @@ mod tests {
         assert_eq!(shell_quote(OsStr::new("-O2")), "-O2");
         assert_eq!(shell_quote(OsStr::new("a b")), "'a b'");
         assert_eq!(shell_quote(OsStr::new("it's")), r"'it'\''s'");
-        assert_eq!(shell_quote(OsStr::new("-Za\x1f-Cb='x'")), r"$'-Za\x1f-Cb=\'x\''");
+        assert_eq!(
+            shell_quote(OsStr::new("-Za\x1f-Cb='x'")),
+            r"$'-Za\x1f-Cb=\'x\''"
+        );
     }
 }

@@ -15,7 +15,13 @@ fn demo() -> PathBuf {
 /// they do not wait on each other's cargo lock or share a target dir).
 fn tagsan_cargo(test: &str, args: &[&str]) -> (Run, PathBuf) {
     let dir = scratch(test);
-    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs", "src/lib.rs"] {
+    for f in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "src/main.rs",
+        "src/lib.rs",
+    ] {
         let to = dir.join(f);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(demo().join(f), to).unwrap();
@@ -104,7 +110,13 @@ fn verbose_shows_the_real_command_and_flags() {
 #[test]
 fn user_rustflags_are_kept() {
     let dir = scratch("cargo-rustflags");
-    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs", "src/lib.rs"] {
+    for f in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "src/main.rs",
+        "src/lib.rs",
+    ] {
         let to = dir.join(f);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(demo().join(f), to).unwrap();
