@@ -13,7 +13,10 @@ pub fn repo() -> PathBuf {
 
 /// The directory holding the `tagsan` binary, the plugin and the runtime.
 pub fn artifacts() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_tagsan")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_BIN_EXE_tagsan"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn tagsan_bin() -> PathBuf {
@@ -22,7 +25,11 @@ pub fn tagsan_bin() -> PathBuf {
 
 pub fn plugin() -> PathBuf {
     let p = artifacts().join("libtagsan_pass.so");
-    assert!(p.exists(), "{} is missing: build the workspace first (cargo build --release --workspace)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: build the workspace first (cargo build --release --workspace)",
+        p.display()
+    );
     p
 }
 
@@ -36,7 +43,9 @@ pub fn runtime_dynamic_list() -> PathBuf {
 
 /// A fresh scratch directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e").join(name);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("e2e")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -53,7 +62,9 @@ pub fn runtime_link_args() -> Vec<String> {
 
 /// Runs a command, panicking with its output if it fails.
 pub fn check(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}):\n{}{}",
@@ -69,7 +80,9 @@ pub fn check(cmd: &mut Command) -> Output {
 pub fn build_c(name: &str, sources: &[&Path], opt: &str, extra: &[&str]) -> PathBuf {
     let dir = scratch(name);
     let exe = dir.join(name);
-    let is_cxx = sources.iter().any(|s| s.extension().is_some_and(|e| e == "cc" || e == "cpp"));
+    let is_cxx = sources
+        .iter()
+        .any(|s| s.extension().is_some_and(|e| e == "cc" || e == "cpp"));
     let mut cmd = Command::new(if is_cxx { "clang++-22" } else { "clang-22" });
     cmd.arg(format!("-fpass-plugin={}", plugin().display()))
         .args(["-g", "-fno-omit-frame-pointer", &format!("-O{opt}")])
@@ -94,7 +107,11 @@ pub fn build_clang_hwasan(name: &str, sources: &[&Path], opt: &str, extra: &[&st
         let obj = dir.join(format!("{i}.o"));
         check(
             Command::new("clang-22")
-                .args(["-fsanitize=hwaddress", "-fsanitize-hwaddress-experimental-aliasing", "-g"])
+                .args([
+                    "-fsanitize=hwaddress",
+                    "-fsanitize-hwaddress-experimental-aliasing",
+                    "-g",
+                ])
                 .arg(format!("-O{opt}"))
                 .args(extra)
                 .arg("-c")
@@ -104,7 +121,13 @@ pub fn build_clang_hwasan(name: &str, sources: &[&Path], opt: &str, extra: &[&st
         );
         objects.push(obj);
     }
-    check(Command::new("clang-22").args(&objects).arg("-o").arg(&exe).args(runtime_link_args()));
+    check(
+        Command::new("clang-22")
+            .args(&objects)
+            .arg("-o")
+            .arg(&exe)
+            .args(runtime_link_args()),
+    );
     exe
 }
 
@@ -120,7 +143,12 @@ pub fn build_rust(name: &str, source: &Path, opt: &str, extra: &[&str]) -> PathB
     let mut cmd = Command::new("rustc");
     cmd.env("RUSTC_BOOTSTRAP", "1")
         .arg(format!("-Zllvm-plugins={}", plugin().display()))
-        .args(["-g", "-Cforce-frame-pointers=yes", &format!("-Copt-level={opt}"), "--edition=2021"])
+        .args([
+            "-g",
+            "-Cforce-frame-pointers=yes",
+            &format!("-Copt-level={opt}"),
+            "--edition=2021",
+        ])
         .arg(source)
         .args(extra)
         .arg("-o")
@@ -167,7 +195,12 @@ impl Run {
     /// Asserts a report of `kind` (e.g. "heap-buffer-overflow") was printed.
     pub fn assert_report(&self, kind: &str) {
         let header = format!("ERROR: TagSanitizer: {kind} on address");
-        assert!(self.stderr.contains(&header), "expected `{header}`, got exit {:?}:\n{}", self.code, self.stderr);
+        assert!(
+            self.stderr.contains(&header),
+            "expected `{header}`, got exit {:?}:\n{}",
+            self.code,
+            self.stderr
+        );
     }
 
     /// Asserts every pattern appears in stderr, in order.
