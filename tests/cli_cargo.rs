@@ -200,3 +200,43 @@ fn doctests_link_with_the_runtime() {
         r.stderr
     );
 }
+
+#[test]
+fn a_new_runtime_relinks_the_binaries() {
+    let (first, dir) = tagsan_cargo("cargo-new-runtime", &["build"]);
+    first.assert_success();
+    // A different runtime archive (one more, empty member), as after
+    // rebuilding tagsan.
+    // (Outside the package: new files in it would rebuild it anyway.)
+    let rt = scratch("cargo-new-runtime-rt");
+    std::fs::copy(runtime(), rt.join("libtagsan_rt.a")).unwrap();
+    std::fs::copy(runtime_dynamic_list(), rt.join("libtagsan_rt.syms")).unwrap();
+    std::fs::write(rt.join("empty.c"), "int tagsan_test_empty;\n").unwrap();
+    check(
+        std::process::Command::new("clang-22")
+            .arg("-c")
+            .arg(rt.join("empty.c"))
+            .arg("-o")
+            .arg(rt.join("empty.o")),
+    );
+    check(
+        std::process::Command::new("ar")
+            .arg("q")
+            .arg(rt.join("libtagsan_rt.a"))
+            .arg(rt.join("empty.o")),
+    );
+    let again = |runtime: Option<&std::path::Path>| {
+        let mut cmd = tagsan();
+        cmd.args(["cargo", "build"]).current_dir(&dir);
+        if let Some(r) = runtime {
+            cmd.env("TAGSAN_RUNTIME", r);
+        }
+        run_cmd(&mut cmd)
+    };
+    let same = again(None);
+    same.assert_success();
+    assert!(!same.stderr.contains("Compiling cargo-demo"), "{}", same.stderr);
+    let changed = again(Some(&rt.join("libtagsan_rt.a")));
+    changed.assert_success();
+    changed.assert_stderr_has("Compiling cargo-demo");
+}
