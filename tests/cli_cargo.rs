@@ -235,7 +235,11 @@ fn a_new_runtime_relinks_the_binaries() {
     };
     let same = again(None);
     same.assert_success();
-    assert!(!same.stderr.contains("Compiling cargo-demo"), "{}", same.stderr);
+    assert!(
+        !same.stderr.contains("Compiling cargo-demo"),
+        "{}",
+        same.stderr
+    );
     let changed = again(Some(&rt.join("libtagsan_rt.a")));
     changed.assert_success();
     changed.assert_stderr_has("Compiling cargo-demo");
