@@ -31,11 +31,19 @@ const COMDAT_GLOBALS: &[&str] = &["DW.ref.rust_eh_personality"];
 const RUNTIME_MEMBER_PREFIX: &str = "tagsan_runtime-";
 
 fn main() {
-    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     // OUT_DIR is <target>/<profile>/build/tagsan-<hash>/out.
-    let profile_dir = out_dir.ancestors().nth(3).expect("OUT_DIR has the usual shape").to_path_buf();
-    let target_dir = profile_dir.parent().expect("profile dir has a parent").to_path_buf();
+    let profile_dir = out_dir
+        .ancestors()
+        .nth(3)
+        .expect("OUT_DIR has the usual shape")
+        .to_path_buf();
+    let target_dir = profile_dir
+        .parent()
+        .expect("profile dir has a parent")
+        .to_path_buf();
 
     println!("cargo:rerun-if-changed=runtime");
     println!("cargo:rerun-if-changed=Cargo.lock");
@@ -51,7 +59,10 @@ fn main() {
 
     let archive = profile_dir.join("libtagsan_rt.a");
     let _ = fs::remove_file(&archive);
-    run(Command::new("ar").arg("rcs").arg(&archive).arg(&combined), "ar");
+    run(
+        Command::new("ar").arg("rcs").arg(&archive).arg(&combined),
+        "ar",
+    );
     write_dynamic_list(&profile_dir.join("libtagsan_rt.syms"), &exports);
 }
 
@@ -61,7 +72,14 @@ fn build_runtime(root: &Path, target_dir: &Path) -> PathBuf {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--release", "--lib", "-p", "tagsan-runtime", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--lib",
+            "-p",
+            "tagsan-runtime",
+            "--target-dir",
+        ])
         .arg(target_dir)
         .env_remove("RUSTFLAGS")
         .env_remove("RUSTC_WRAPPER")
@@ -69,7 +87,10 @@ fn build_runtime(root: &Path, target_dir: &Path) -> PathBuf {
         .env_remove("CARGO_TARGET_DIR")
         // No shrink-wrapping: it may move the frame set-up below the
         // `Origin::of_caller()` read of rbp at the top of an entry point.
-        .env("CARGO_ENCODED_RUSTFLAGS", "-Cforce-frame-pointers=yes\x1f-Cllvm-args=-enable-shrink-wrap=false")
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            "-Cforce-frame-pointers=yes\x1f-Cllvm-args=-enable-shrink-wrap=false",
+        )
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
@@ -80,12 +101,21 @@ fn build_runtime(root: &Path, target_dir: &Path) -> PathBuf {
 /// The runtime's C ABI: globally defined, unmangled symbols of the runtime
 /// crate's own archive members (Rust-mangled names and std's are internal).
 fn runtime_exports(raw: &Path) -> Vec<String> {
-    let out = output(Command::new("nm").args(["-g", "--defined-only", "--format=posix"]).arg(raw), "nm");
+    let out = output(
+        Command::new("nm")
+            .args(["-g", "--defined-only", "--format=posix"])
+            .arg(raw),
+        "nm",
+    );
     let mut exports = Vec::new();
     let mut in_runtime_member = false;
     for line in out.lines() {
         // Member headers look like `path/libtagsan_runtime.a[member.o]:`.
-        if let Some(member) = line.strip_suffix("]:").and_then(|l| l.rsplit_once('[')).map(|(_, m)| m) {
+        if let Some(member) = line
+            .strip_suffix("]:")
+            .and_then(|l| l.rsplit_once('['))
+            .map(|(_, m)| m)
+        {
             in_runtime_member = member.starts_with(RUNTIME_MEMBER_PREFIX);
             continue;
         }
@@ -136,7 +166,14 @@ fn link_relocatable(raw: &Path, exports: &[String], out_dir: &Path, combined: &P
 fn localize_internal_symbols(object: &Path, list: &Path, keep_global: &[String]) {
     fs::write(list, keep_global.join("\n") + "\n").expect("write export list");
     let mut cmd = Command::new("objcopy");
-    cmd.args(["--strip-debug", "--remove-section=.llvmbc", "--remove-section=.llvmcmd"]).arg("--keep-global-symbols").arg(list).arg(object);
+    cmd.args([
+        "--strip-debug",
+        "--remove-section=.llvmbc",
+        "--remove-section=.llvmcmd",
+    ])
+    .arg("--keep-global-symbols")
+    .arg(list)
+    .arg(object);
     run(&mut cmd, "objcopy");
 }
 
@@ -163,6 +200,10 @@ fn output(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().unwrap_or_else(|e| {
         panic!("tagsan build: cannot run {what} ({e}); building the runtime needs binutils (ld, objcopy, ar, nm)")
     });
-    assert!(out.status.success(), "tagsan build: {what} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tagsan build: {what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
