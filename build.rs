@@ -64,6 +64,20 @@ fn main() {
         "ar",
     );
     write_dynamic_list(&profile_dir.join("libtagsan_rt.syms"), &exports);
+    install_headers(&root.join("runtime/include"), &profile_dir.join("include"));
+}
+
+/// Installs the runtime's public headers (`tagsan.h`, and `tagsan.rs` for
+/// Rust programs) beside the archive, where `tagsan cc` adds them to the
+/// include path.
+fn install_headers(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create include dir");
+    for entry in fs::read_dir(from).expect("runtime/include exists") {
+        let path = entry.expect("read runtime/include").path();
+        if let Some(name) = path.file_name() {
+            fs::copy(&path, to.join(name)).expect("copy a runtime header");
+        }
+    }
 }
 
 /// Builds the runtime crate's staticlib in `target_dir`, without the user's

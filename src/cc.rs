@@ -244,6 +244,11 @@ pub fn command(lang: Lang, args: &[String]) -> Result<Command, Fail> {
         if !plan.has_frame_pointer_choice {
             cmd.arg("-fno-omit-frame-pointer");
         }
+        // `#include <tagsan.h>` (object caches, RCU) works with no flags;
+        // after the user's own -I/-isystem directories.
+        if let Some(dir) = paths::include_dir() {
+            cmd.arg("-idirafter").arg(dir);
+        }
     }
     cmd.args(args);
     if plan.links_executable {

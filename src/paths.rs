@@ -88,6 +88,14 @@ pub fn runtime() -> Result<Runtime, Fail> {
     })
 }
 
+/// The runtime's public headers (`tagsan.h`), installed beside the
+/// archive by the build, if present.
+pub fn include_dir() -> Option<PathBuf> {
+    let archive = find(RUNTIME, "TAGSAN_RUNTIME").ok()?;
+    let dir = archive.with_file_name("include");
+    dir.join("tagsan.h").is_file().then_some(dir)
+}
+
 impl Runtime {
     /// What a C/C++ link of an executable needs.
     pub fn link_args(&self) -> Vec<String> {

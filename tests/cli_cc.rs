@@ -361,3 +361,32 @@ fn pass_options_reach_the_pass_through_the_environment() {
     r.assert_failed();
     r.assert_stderr_has("bogus");
 }
+
+#[test]
+fn the_runtime_header_needs_no_include_flag() {
+    // The object-cache API's header is installed beside the runtime;
+    // `tagsan cc` puts it on the include path.
+    let dir = scratch("cc-header");
+    let src = dir.join("cache.c");
+    std::fs::write(
+        &src,
+        "#include <tagsan.h>\n#include <stdio.h>\n\
+         int main(void) {\n\
+           tagsan_cache_t *c = tagsan_cache_create(\"conn\", 48, 0, 0, NULL);\n\
+           char *p = tagsan_cache_alloc(c);\n\
+           tagsan_cache_free(c, p);\n\
+           printf(\"%d\\n\", p[3]); // BUG\n\
+           return 0;\n\
+         }\n",
+    )
+    .unwrap();
+    let exe = dir.join("cache");
+    check(tagsan().arg("cc").arg(&src).arg("-o").arg(&exe));
+    let r = run(&exe, &[], &[]);
+    r.assert_report("use-after-free");
+    r.assert_stderr_in_order(&[
+        "in main ",
+        "cache.c:7:",
+        "is located 3 bytes inside a 48-byte object in cache \"conn\"",
+    ]);
+}
