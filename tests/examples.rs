@@ -9,22 +9,23 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-/// Builds one C/C++ example with `tagsan cc`/`tagsan c++` and runs it.
-fn run_c_example(rel: &str, env: &[(&str, &str)]) -> (Run, PathBuf) {
+/// Builds one C/C++ example with `tagsan cc`/`tagsan c++` (plus `flags`)
+/// and runs it.
+fn run_c_example(rel: &str, flags: &[&str], env: &[(&str, &str)]) -> (Run, PathBuf) {
     let src = repo().join(rel);
     let name = Path::new(rel)
         .file_stem()
         .unwrap()
         .to_string_lossy()
         .into_owned();
-    let exe = scratch(&format!("example-{name}")).join(&name);
+    let exe = scratch(&format!("example-{name}{}", flags.concat())).join(&name);
     let lang = if rel.ends_with(".cc") { "c++" } else { "cc" };
-    check(tagsan().arg(lang).arg(&src).arg("-o").arg(&exe));
+    check(tagsan().arg(lang).args(flags).arg(&src).arg("-o").arg(&exe));
     (run_exe(&exe, &[], env), src)
 }
 
 fn expect_c_bug(rel: &str, kind: &str, env: &[(&str, &str)]) {
-    let (r, src) = run_c_example(rel, env);
+    let (r, src) = run_c_example(rel, &[], env);
     r.assert_report(kind);
     r.assert_failed();
     r.assert_stderr_has(&marked_location(&src, "// BUG:"));
@@ -38,7 +39,7 @@ fn c_heap_overflow() {
 
 #[test]
 fn c_use_after_free() {
-    let (r, src) = run_c_example("examples/c/use-after-free.c", &[]);
+    let (r, src) = run_c_example("examples/c/use-after-free.c", &[], &[]);
     r.assert_report("use-after-free");
     r.assert_stderr_has(&marked_location(&src, "// BUG:"));
     // Where it was freed and allocated, by function.
@@ -48,6 +49,16 @@ fn c_use_after_free() {
         "allocated by thread",
         "new_user",
     ]);
+}
+
+#[test]
+fn c_use_after_free_at_o2() {
+    // At -O2 LLVM would delete this malloc/free pair, and the bug with it,
+    // were the functions not marked for the optimizer (as ASan's are): see
+    // pass/src/optimizer_hints.rs.
+    let (r, src) = run_c_example("examples/c/use-after-free.c", &["-O2"], &[]);
+    r.assert_report("use-after-free");
+    r.assert_stderr_has(&marked_location(&src, "// BUG:"));
 }
 
 #[test]
@@ -62,7 +73,7 @@ fn c_invalid_free() {
 
 #[test]
 fn c_threads_clean() {
-    let (r, _) = run_c_example("examples/c/threads-clean.c", &[]);
+    let (r, _) = run_c_example("examples/c/threads-clean.c", &[], &[]);
     r.assert_clean();
     assert!(r.stdout.contains("total: 8000"), "{}", r.stdout);
 }
