@@ -259,7 +259,7 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
         );
     }
     let Some(c) = class_for(size, align) else {
-        return allocate_large(size, align, kind, origin);
+        return allocate_large(size, align, kind, zero, origin);
     };
     let Some(idx) = thread_cache::pop(c) else {
         return fail(
@@ -296,8 +296,14 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
 }
 
 #[cold]
-fn allocate_large(size: usize, align: usize, kind: AllocKind, origin: Origin) -> *mut u8 {
-    let Some((off, span)) = large::reserve(size, align, kind) else {
+fn allocate_large(
+    size: usize,
+    align: usize,
+    kind: AllocKind,
+    zero: bool,
+    origin: Origin,
+) -> *mut u8 {
+    let Some(large::Reserved { off, span, fresh }) = large::reserve(size, align, kind) else {
         return fail(
             "out of memory: large allocation region exhausted",
             size,
@@ -307,7 +313,10 @@ fn allocate_large(size: usize, align: usize, kind: AllocKind, origin: Origin) ->
     };
     let chunk = HEAP_BASE + off;
     // Fresh extents read as zero (their pages were punched out or never
-    // touched), so calloc needs no memset here.
+    // touched), so calloc needs no memset; a reused cached one does.
+    if zero && !fresh {
+        unsafe { core::ptr::write_bytes(chunk as *mut u8, 0, size) };
+    }
     let flags = crate::flags::flags();
     if flags.max_malloc_fill_size > 0 {
         unsafe {
@@ -319,14 +328,17 @@ fn allocate_large(size: usize, align: usize, kind: AllocKind, origin: Origin) ->
         };
     }
     let tag = choose_tag(chunk, span, 0);
+    // A fresh extent's shadow past the block is already 0; a reused one's
+    // reads freed, and is dropped to 0 like a fresh one's.
+    let tagged_span = if fresh {
+        size.next_multiple_of(GRANULE_SIZE).max(GRANULE_SIZE)
+    } else {
+        span
+    };
     if tag != 0 {
-        crate::shadow::tag_block(
-            chunk,
-            size,
-            size.next_multiple_of(GRANULE_SIZE).max(GRANULE_SIZE),
-            tag,
-            0,
-        );
+        crate::shadow::tag_block(chunk, size, tagged_span, tag, 0);
+    } else if !fresh {
+        crate::shadow::set(chunk, span, 0);
     }
     large::set_live(off, tag, capture(origin));
     with_tag(chunk, tag) as *mut u8

@@ -200,7 +200,7 @@ fn every_alignment_is_honoured() {
 }
 
 #[test]
-fn calloc_zeroes_and_large_frees_release_memory() {
+fn calloc_zeroes_reused_small_chunks() {
     let p = malloc(64);
     unsafe { core::ptr::write_bytes(p as *mut u8, 0xff, 64) };
     free(p);
@@ -211,17 +211,52 @@ fn calloc_zeroes_and_large_frees_release_memory() {
             .all(|&b| b == 0));
         free(q);
     }
-    let big = malloc(1 << 20);
-    unsafe { core::ptr::write_bytes(big as *mut u8, 0xab, 1 << 20) };
-    let alias0 = untag(big);
-    free(big);
-    // The pages were punched out of the heap file: they read as zero.
-    assert!(
-        unsafe { core::slice::from_raw_parts(alias0 as *const u8, 1 << 20) }
-            .iter()
-            .all(|&b| b == 0)
-    );
-    assert_eq!(shadow_byte(alias0), 0);
+}
+
+/// Whether `len` bytes at `addr` all read as zero.
+fn zeroed(addr: usize, len: usize) -> bool {
+    unsafe { core::slice::from_raw_parts(addr as *const u8, len) }
+        .iter()
+        .all(|&b| b == 0)
+}
+
+#[test]
+fn large_frees_release_memory_or_keep_it_tagged_freed() {
+    // Beyond the cache's largest extent: punched out of the heap file at
+    // once, so the pages read as zero and the shadow is dropped.
+    let huge = malloc(8 << 20);
+    unsafe { core::ptr::write_bytes(huge as *mut u8, 0xab, 8 << 20) };
+    let huge0 = untag(huge);
+    free(huge);
+    assert!(zeroed(huge0, 8 << 20));
+    assert_eq!(shadow_byte(huge0), 0);
+
+    // Within it: the memory is kept for reuse and every granule reads
+    // freed; the cache (32 MiB) holds 9 of these, so the oldest of 12 are
+    // released. (An unusual size keeps other tests from reusing them.)
+    const SIZE: usize = 3_670_016;
+    let blocks: Vec<usize> = (0..12)
+        .map(|_| {
+            let b = malloc(SIZE);
+            unsafe { core::ptr::write_bytes(b as *mut u8, 0xab, SIZE) };
+            b
+        })
+        .collect();
+    for &b in &blocks {
+        free(b);
+    }
+    let newest = untag(blocks[11]);
+    assert_eq!(shadow_byte(newest), SHADOW_FREED);
+    assert_eq!(shadow_byte(newest + SIZE - 1), SHADOW_FREED);
+    let oldest = untag(blocks[0]);
+    assert!(zeroed(oldest, SIZE), "evicted from the cache: released");
+    assert_eq!(shadow_byte(oldest), 0);
+
+    // calloc may get a reused extent: it is zeroed and tagged afresh.
+    let q = allocate(SIZE, 16, AllocKind::Malloc, true, origin()) as usize;
+    assert!(zeroed(untag(q), SIZE));
+    assert!(first_mismatch(q, SIZE).is_none());
+    free(q);
 }
 
 #[test]
