@@ -11,10 +11,8 @@ fn demo() -> PathBuf {
     repo().join("tests/programs/cli/cargo-demo")
 }
 
-/// `tagsan cargo ARGS` in a copy of the demo crate (each test its own, so
-/// they do not wait on each other's cargo lock or share a target dir).
-fn tagsan_cargo(test: &str, args: &[&str]) -> (Run, PathBuf) {
-    let dir = scratch(test);
+/// Copies the demo crate into `dir`.
+fn copy_demo(dir: &std::path::Path) {
     for f in [
         "Cargo.toml",
         "Cargo.lock",
@@ -26,6 +24,13 @@ fn tagsan_cargo(test: &str, args: &[&str]) -> (Run, PathBuf) {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(demo().join(f), to).unwrap();
     }
+}
+
+/// `tagsan cargo ARGS` in a copy of the demo crate (each test its own, so
+/// they do not wait on each other's cargo lock or share a target dir).
+fn tagsan_cargo(test: &str, args: &[&str]) -> (Run, PathBuf) {
+    let dir = scratch(test);
+    copy_demo(&dir);
     let r = run_cmd(
         tagsan()
             .arg("cargo")
@@ -110,17 +115,7 @@ fn verbose_shows_the_real_command_and_flags() {
 #[test]
 fn user_rustflags_are_kept() {
     let dir = scratch("cargo-rustflags");
-    for f in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "build.rs",
-        "src/main.rs",
-        "src/lib.rs",
-    ] {
-        let to = dir.join(f);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(demo().join(f), to).unwrap();
-    }
+    copy_demo(&dir);
     let r = run_cmd(
         tagsan()
             .args(["-v", "cargo", "build"])
