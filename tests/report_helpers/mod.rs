@@ -3,31 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{repo, Run};
+use crate::common::{self, Run};
 
 /// A report test program's source, under `tests/programs/reports/`.
 pub fn program(file: &str) -> PathBuf {
-    repo().join("tests/programs/reports").join(file)
+    common::program("reports", file)
 }
 
 /// The 1-based line of `src` holding the comment `MARK:<name>`, so the
 /// expected lines follow the sources instead of being copied into tests.
 pub fn mark(src: &Path, name: &str) -> usize {
-    let text = std::fs::read_to_string(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
-    let tag = format!("MARK:{name}");
-    let found: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.split_whitespace().any(|w| w == tag))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "{} needs exactly one `{tag}`",
-        src.display()
-    );
-    found[0]
+    common::marker_line(src, &format!("MARK:{name}"))
 }
 
 /// `in <func> <src>:<line>:` for the line marked `name`: a symbolized frame.
