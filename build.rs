@@ -46,6 +46,7 @@ fn main() {
         .to_path_buf();
 
     println!("cargo:rerun-if-changed=runtime");
+    println!("cargo:rerun-if-changed=abi");
     println!("cargo:rerun-if-changed=Cargo.lock");
     println!("cargo:rerun-if-changed=build.rs");
 
@@ -149,9 +150,13 @@ fn runtime_exports(raw: &Path) -> Vec<String> {
     }
     exports.sort();
     exports.dedup();
+    // Every entry point the pass may call must be there (tagsan-abi's list).
+    let missing: Vec<&str> = tagsan_abi::symbols::all()
+        .filter(|name| !exports.iter().any(|s| s == name))
+        .collect();
     assert!(
-        exports.iter().any(|s| s == "__hwasan_init"),
-        "tagsan build: the runtime archive exports no __hwasan_init; found {exports:?}"
+        missing.is_empty(),
+        "tagsan build: the runtime archive does not export {missing:?}; found {exports:?}"
     );
     exports
 }

@@ -36,7 +36,14 @@ ROOT = os.path.dirname(BENCH)
 SRC = os.path.join(BENCH, "src")
 RESULTS_DIR = os.path.join(BENCH, "results")
 RESULTS_MD = os.path.join(BENCH, "RESULTS.md")
-CC = os.environ.get("BENCH_CC", "clang-22")
+def _llvm_major():
+    """The LLVM major version: one source, the tagsan-abi crate."""
+    with open(os.path.join(ROOT, "abi", "src", "llvm.rs")) as f:
+        return re.search(r'^pub const LLVM_MAJOR_STR: &str = "(\d+)";$', f.read(), re.M).group(1)
+
+
+LLVM = _llvm_major()
+CC = os.environ.get("BENCH_CC", "clang-" + LLVM)
 PASS = os.path.join(ROOT, "target/release/libtagsan_pass.so")
 RT = os.path.join(ROOT, "target/release/libtagsan_rt.a")
 SYMS = os.path.join(ROOT, "target/release/libtagsan_rt.syms")
@@ -169,7 +176,7 @@ class BuildError(Exception):
 
 def check_artifacts(configs, parts):
     if shutil.which(CC) is None:
-        die(CC + " not found on PATH (LLVM 22 is required)")
+        die(CC + " not found on PATH (LLVM %s is required)" % LLVM)
     if "tagsan" not in configs:
         return
     need = [PASS] + ([RT, SYMS] if set(parts) & {"cpu", "alloc"} else [])
@@ -327,7 +334,7 @@ def part_compile(configs, src, runs):
         o = os.path.join(d, cfg + ".o")
         if cfg in failures or not os.path.exists(o):
             continue
-        r = subprocess.run(["llvm-objdump-22", "-r", o], capture_output=True, text=True)
+        r = subprocess.run(["llvm-objdump-" + LLVM, "-r", o], capture_output=True, text=True)
         sites[cfg] = len(re.findall(r"__(?:hw)?asan_(?:report_)?(?:load|store)", r.stdout))
         r = subprocess.run(["size", o], capture_output=True, text=True)
         try:
@@ -610,7 +617,7 @@ def report_icount(res):
         rows.append([c, "%.3f" % (tot[c] / 1e9), fmt_ratio(ratio(tot[c], plain)),
                      "%+.3f" % ((tot[c] - plain) / 1e9) if plain else "—"])
     s = ["### Compile cost in instructions (deterministic): Lua %s at -O2 -c" % ", ".join(res["files"]), "",
-         "Instructions executed by clang-22 under `valgrind --tool=callgrind` (%s); one run suffices." % res["source"], "",
+         "Instructions executed by clang-%s under `valgrind --tool=callgrind` (%s); one run suffices." % (LLVM, res["source"]), "",
          table(["config", "G instructions", "vs plain", "overhead G"], rows), ""]
     if all(tot.get(c) for c in ("plain", "tagsan", "hwasan")):
         ours, llvm = tot["tagsan"] - plain, tot["hwasan"] - plain
@@ -660,7 +667,7 @@ def write_results_md():
              "scripts/bench                       # all parts (compile, icount, cpu, alloc)",
              "scripts/bench compile --runs 5      # one part; see scripts/bench --help",
              "```", "",
-             "Configurations (all `clang-22 -O2`, same sources and defines): **plain**; **tagsan** "
+             "Configurations (all `clang-" + LLVM + " -O2`, same sources and defines): **plain**; **tagsan** "
              "(`-fpass-plugin=target/release/libtagsan_pass.so`, linked with `target/release/libtagsan_rt.a "
              "-Wl,--dynamic-list=target/release/libtagsan_rt.syms -lpthread`); **hwasan** (LLVM's "
              "`-fsanitize=hwaddress -fsanitize-hwaddress-experimental-aliasing`); **asan** "

@@ -6,11 +6,14 @@
 use std::process::Command;
 
 fn llvm_config(arg: &str) -> String {
-    let exe = std::env::var("LLVM_CONFIG").unwrap_or_else(|_| "llvm-config-22".to_string());
-    let out = Command::new(&exe)
-        .arg(arg)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `{exe} {arg}`: {e} (install llvm-22-dev)"));
+    let exe = std::env::var("LLVM_CONFIG")
+        .unwrap_or_else(|_| format!("llvm-config{}", tagsan_abi::llvm::TOOL_SUFFIX));
+    let out = Command::new(&exe).arg(arg).output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run `{exe} {arg}`: {e} (install llvm{}-dev)",
+            tagsan_abi::llvm::TOOL_SUFFIX
+        )
+    });
     assert!(out.status.success(), "`{exe} {arg}` failed");
     String::from_utf8(out.stdout).expect("llvm-config output is not UTF-8")
 }

@@ -224,7 +224,7 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     if args.is_empty()
         || (args.iter().take(2).any(|a| a == "--help" || a == "-h") && !parse_sub_first(&args))
     {
-        print!("{}", cli::CARGO_HELP);
+        print!("{}", cli::help(cli::CARGO_HELP));
         return Ok(ExitCode::SUCCESS);
     }
     let parsed = parse(&args)?;

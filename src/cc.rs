@@ -266,11 +266,11 @@ pub fn main(global: &Global, lang: Lang, args: Vec<String>) -> Result<ExitCode, 
     }
     // `--help` is clang's; `tagsan cc --help` alone shows ours.
     if args.len() == 1 && (args[0] == "--help" || args[0] == "-h") {
-        print!("{}", cli::CC_HELP);
+        print!("{}", cli::help(cli::CC_HELP));
         return Ok(ExitCode::SUCCESS);
     }
     let cmd = command(lang, &args)?;
-    Err(cli::exec(global, cmd, paths::LLVM_INSTALL_HINT))
+    Err(cli::exec(global, cmd, &paths::llvm_install_hint()))
 }
 
 #[cfg(test)]

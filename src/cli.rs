@@ -139,7 +139,7 @@ Commands:
   cc ...        compile and link C with tagsan (a drop-in for CC=)
   c++ ...       compile and link C++ with tagsan (a drop-in for CXX=)
   cargo CMD ... cargo build|run|test|bench with tagsan on your crates
-  opt IN -o OUT run the tagsan pass alone on LLVM IR (opt-22)
+  opt IN -o OUT run the tagsan pass alone on LLVM IR (opt-@LLVM@)
   doctor        check the set-up and say what to install or change
   help [CMD]    show help for a command
 
@@ -157,7 +157,7 @@ pub const CC_HELP: &str = "\
 Usage: tagsan cc [clang arguments...]
        tagsan c++ [clang++ arguments...]
 
-Runs clang-22 (clang++-22) with the tagsan pass plugin, and links the tagsan
+Runs clang-@LLVM@ (clang++-@LLVM@) with the tagsan pass plugin, and links the tagsan
 runtime into executables. Use it wherever a C/C++ compiler goes:
   make CC='tagsan cc' CXX='tagsan c++'
   cmake -DCMAKE_C_COMPILER=tagsan -DCMAKE_C_COMPILER_ARG1=cc ...
@@ -194,44 +194,49 @@ proc macros) and the tagsan runtime linked into executables and tests:
   CARGO_ENCODED_RUSTDOCFLAGS = the same after your RUSTDOCFLAGS (doctests)
   RUSTC_BOOTSTRAP=1                     (a stable rustc needs it for -Z)
 
-rustc's LLVM must be 22 (see `rustc -vV`); tagsan refuses otherwise.
+rustc's LLVM must be @LLVM@ (see `rustc -vV`); tagsan refuses otherwise.
 Binaries land in <target>/tagsan/x86_64-unknown-linux-gnu/<profile>/.
 Use `tagsan -v cargo ...` to see the cargo command and environment.
 ";
 
 pub const OPT_HELP: &str = "\
-Usage: tagsan opt IN.ll|IN.bc -o OUT [options] [-- opt-22 arguments...]
+Usage: tagsan opt IN.ll|IN.bc -o OUT [options] [-- opt-@LLVM@ arguments...]
 
 Runs the tagsan pass alone:
-  opt-22 -load-pass-plugin=<plugin> -passes='tagsan<OPTIONS>' IN -o OUT
+  opt-@LLVM@ -load-pass-plugin=<plugin> -passes='tagsan<OPTIONS>' IN -o OUT
 
 Options:
   -o OUT                    output file (required; '-' for stdout)
   -S                        write textual IR (default: bitcode, or text if OUT ends in .ll)
   --passes-options OPTIONS  pass options, ';'-separated, e.g. 'recover;no-reads'
-  -v, --verbose             print the opt-22 command line
+  -v, --verbose             print the opt-@LLVM@ command line
   -h, --help                show this help
-Arguments after `--` are given to opt-22 as they are.
+Arguments after `--` are given to opt-@LLVM@ as they are.
 ";
 
 pub const DOCTOR_HELP: &str = "\
 Usage: tagsan doctor [-v]
 
-Checks clang-22, clang++-22, opt-22, rustc (and the LLVM inside it), cargo,
+Checks clang-@LLVM@, clang++-@LLVM@, opt-@LLVM@, rustc (and the LLVM inside it), cargo,
 the plugin and the runtime, then builds and runs a tiny buggy C program to
 see a report. Says what to install or change when something is missing.
 Exit code 0 when everything needed for C/C++ works, 1 otherwise.
 ";
 
-pub fn help_for(topic: &str) -> Option<&'static str> {
-    Some(match topic {
+/// A help text as printed: `@LLVM@` becomes the LLVM major version.
+pub fn help(text: &str) -> String {
+    text.replace("@LLVM@", tagsan_abi::llvm::LLVM_MAJOR_STR)
+}
+
+pub fn help_for(topic: &str) -> Option<String> {
+    Some(help(match topic {
         "cc" | "c++" | "cxx" => CC_HELP,
         "cargo" => CARGO_HELP,
         "opt" => OPT_HELP,
         "doctor" => DOCTOR_HELP,
         "help" => MAIN_HELP,
         _ => return None,
-    })
+    }))
 }
 
 #[cfg(test)]

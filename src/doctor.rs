@@ -9,6 +9,7 @@ use crate::cc;
 use crate::cli::{self, Fail, Global};
 use crate::paths;
 use crate::toolchain;
+use tagsan_abi::llvm;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
@@ -61,12 +62,9 @@ fn version_of(tool: &Path) -> Result<String, String> {
 }
 
 fn check_llvm_tool(r: &mut Report, what: &str, tool: PathBuf, package: &str) -> bool {
+    let major = format!(" {}.", llvm::LLVM_MAJOR);
     match version_of(&tool) {
-        Ok(v)
-            if v.contains("version 22.")
-                || v.contains("LLVM version 22.")
-                || v.contains(" 22.") =>
-        {
+        Ok(v) if v.contains(&major) => {
             r.line(Level::Ok, what, format!("{v} ({})", tool.display()));
             true
         }
@@ -75,8 +73,9 @@ fn check_llvm_tool(r: &mut Report, what: &str, tool: PathBuf, package: &str) -> 
                 Level::Missing,
                 what,
                 format!(
-                    "{} is not LLVM 22 ({v}); install {package} from LLVM 22",
-                    tool.display()
+                    "{} is not LLVM {m} ({v}); install {package} from LLVM {m}",
+                    tool.display(),
+                    m = llvm::LLVM_MAJOR
                 ),
             );
             false
@@ -99,7 +98,7 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     for a in &args {
         match a.as_str() {
             "-h" | "--help" => {
-                print!("{}", cli::DOCTOR_HELP);
+                print!("{}", cli::help(cli::DOCTOR_HELP));
                 return Ok(ExitCode::SUCCESS);
             }
             "-v" | "--verbose" => verbose = true,
@@ -117,9 +116,20 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     };
     println!("tagsan {} doctor", env!("CARGO_PKG_VERSION"));
 
-    let clang_ok = check_llvm_tool(&mut r, "clang-22", paths::clang(), "clang-22");
-    check_llvm_tool(&mut r, "clang++-22", paths::clangxx(), "clang-22");
-    check_llvm_tool(&mut r, "opt-22", paths::opt(), "llvm-22-tools");
+    let clang = paths::versioned("clang");
+    let clang_ok = check_llvm_tool(&mut r, &clang, paths::clang(), &clang);
+    check_llvm_tool(
+        &mut r,
+        &paths::versioned("clang++"),
+        paths::clangxx(),
+        &clang,
+    );
+    check_llvm_tool(
+        &mut r,
+        &paths::versioned("opt"),
+        paths::opt(),
+        &format!("llvm{}-tools", llvm::TOOL_SUFFIX),
+    );
 
     let plugin = match paths::find(paths::PLUGIN, "TAGSAN_PLUGIN") {
         Ok(p) => {
@@ -305,7 +315,7 @@ fn end_to_end(global: &Global) -> Result<(), String> {
     cli::trace(global, &cmd);
     let built = cmd
         .output()
-        .map_err(|e| format!("cannot run clang-22: {e}"))?;
+        .map_err(|e| format!("cannot run {}: {e}", paths::clang().display()))?;
     let result = if !built.status.success() {
         Err(format!(
             "building a test program failed: {}",

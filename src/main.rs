@@ -59,13 +59,13 @@ fn run(args: Vec<String>) -> Result<ExitCode, Fail> {
     let sub = loop {
         match rest.next() {
             None => {
-                eprint!("{}", cli::MAIN_HELP);
+                eprint!("{}", cli::help(cli::MAIN_HELP));
                 return Err(Fail::quiet(2));
             }
             Some(a) => match a.as_str() {
                 "-v" | "--verbose" => global.verbose = true,
                 "-h" | "--help" => {
-                    print!("{}", cli::MAIN_HELP);
+                    print!("{}", cli::help(cli::MAIN_HELP));
                     return Ok(ExitCode::SUCCESS);
                 }
                 "-V" | "--version" => {
@@ -91,7 +91,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Fail> {
         "doctor" => doctor::main(&global, rest),
         "help" => match rest.first().map(String::as_str) {
             None => {
-                print!("{}", cli::MAIN_HELP);
+                print!("{}", cli::help(cli::MAIN_HELP));
                 Ok(ExitCode::SUCCESS)
             }
             Some(topic) => match cli::help_for(topic) {

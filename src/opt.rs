@@ -80,7 +80,7 @@ pub fn pipeline(options: Option<&str>) -> String {
 pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     let a = match parse(&args)? {
         Parsed::Help => {
-            print!("{}", cli::OPT_HELP);
+            print!("{}", cli::help(cli::OPT_HELP));
             return Ok(ExitCode::SUCCESS);
         }
         Parsed::Run(a) => a,
@@ -99,7 +99,7 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     let global = Global {
         verbose: global.verbose || a.verbose,
     };
-    Err(cli::exec(&global, cmd, paths::LLVM_INSTALL_HINT))
+    Err(cli::exec(&global, cmd, &paths::llvm_install_hint()))
 }
 
 #[cfg(test)]

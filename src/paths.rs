@@ -6,6 +6,8 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
+use tagsan_abi::llvm;
+
 use crate::cli::Fail;
 
 pub const PLUGIN: &str = "libtagsan_pass.so";
@@ -107,16 +109,22 @@ impl Runtime {
     }
 }
 
-/// An LLVM 22 tool: `$VAR` if set, else `name` on PATH, else
-/// /usr/lib/llvm-22/bin/<base>.
-pub fn llvm_tool(var: &str, name: &str, base: &str) -> PathBuf {
+/// `clang` -> `clang-22`: the versioned name Debian installs.
+pub fn versioned(base: &str) -> String {
+    format!("{base}{}", llvm::TOOL_SUFFIX)
+}
+
+/// An LLVM tool of the plugin's major version: `$VAR` if set, else
+/// `<base>-<major>` on PATH, else `<LLVM_BIN_DIR>/<base>`.
+pub fn llvm_tool(var: &str, base: &str) -> PathBuf {
     if let Some(p) = env::var_os(var).filter(|v| !v.is_empty()) {
         return PathBuf::from(p);
     }
-    if let Some(p) = on_path(name) {
+    let name = versioned(base);
+    if let Some(p) = on_path(&name) {
         return p;
     }
-    let fallback = Path::new("/usr/lib/llvm-22/bin").join(base);
+    let fallback = Path::new(llvm::LLVM_BIN_DIR).join(base);
     if fallback.is_file() {
         return fallback;
     }
@@ -138,18 +146,23 @@ fn is_executable(p: &Path) -> bool {
 }
 
 pub fn clang() -> PathBuf {
-    llvm_tool("TAGSAN_CLANG", "clang-22", "clang")
+    llvm_tool("TAGSAN_CLANG", "clang")
 }
 pub fn clangxx() -> PathBuf {
-    llvm_tool("TAGSAN_CLANGXX", "clang++-22", "clang++")
+    llvm_tool("TAGSAN_CLANGXX", "clang++")
 }
 pub fn opt() -> PathBuf {
-    llvm_tool("TAGSAN_OPT", "opt-22", "opt")
+    llvm_tool("TAGSAN_OPT", "opt")
 }
 
-/// What to install when an LLVM 22 tool is missing.
-pub const LLVM_INSTALL_HINT: &str =
-    "; install LLVM 22: apt-get install clang-22 llvm-22-dev llvm-22-tools libclang-rt-22-dev lld-22 (or run scripts/setup), then check with `tagsan doctor`";
+/// What to install when an LLVM tool is missing.
+pub fn llvm_install_hint() -> String {
+    format!(
+        "; install LLVM {}: apt-get install {} (or run scripts/setup), then check with `tagsan doctor`",
+        llvm::LLVM_MAJOR,
+        llvm::PACKAGES
+    )
+}
 
 /// A short hash of the files' contents (FNV-1a, 64 bits): changes when
 /// tagsan is rebuilt with a different plugin or runtime.

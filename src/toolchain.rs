@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The LLVM major version the plugin is built for.
-pub const LLVM_MAJOR: u32 = 22;
+pub use tagsan_abi::llvm::LLVM_MAJOR;
 
 #[derive(Debug)]
 pub struct Rustc {

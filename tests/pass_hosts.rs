@@ -22,14 +22,14 @@ fn opt_then_clang_finds_the_bug() {
     let instrumented = dir.join("instrumented.ll");
     let exe = dir.join("heap_overflow");
     check(
-        Command::new("clang-22")
+        Command::new(common::llvm_tool("clang"))
             .args(["-O1", "-g", "-fno-omit-frame-pointer", "-S", "-emit-llvm"])
             .arg(&src)
             .arg("-o")
             .arg(&plain),
     );
     check(
-        Command::new("opt-22")
+        Command::new(common::llvm_tool("opt"))
             .arg(format!("-load-pass-plugin={}", plugin().display()))
             .args(["-passes=tagsan", "-S"])
             .arg(&plain)
@@ -37,7 +37,7 @@ fn opt_then_clang_finds_the_bug() {
             .arg(&instrumented),
     );
     check(
-        Command::new("clang-22")
+        Command::new(common::llvm_tool("clang"))
             .arg("-O1")
             .arg(&instrumented)
             .arg("-o")
@@ -66,7 +66,7 @@ fn our_pass_output_runs_on_llvms_hwasan_aliases_runtime() {
     let exe = dir.join("heap_overflow");
     // Instrumented by our plugin only: no -fsanitize at compile time.
     check(
-        Command::new("clang-22")
+        Command::new(common::llvm_tool("clang"))
             .arg(format!("-fpass-plugin={}", plugin().display()))
             .args(["-O1", "-g", "-c"])
             .arg(&src)
@@ -76,7 +76,7 @@ fn our_pass_output_runs_on_llvms_hwasan_aliases_runtime() {
     // Linked the way clang links its own x86_64 HWASan programs, which
     // brings in compiler-rt's libclang_rt.hwasan_aliases instead of ours.
     check(
-        Command::new("clang-22")
+        Command::new(common::llvm_tool("clang"))
             .args([
                 "-fsanitize=hwaddress",
                 "-fsanitize-hwaddress-experimental-aliasing",

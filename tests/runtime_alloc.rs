@@ -156,7 +156,7 @@ fn malloc_and_free_fill() {
     let dir = scratch("fill");
     let exe = dir.join("fill");
     check(
-        std::process::Command::new("clang-22")
+        std::process::Command::new(common::llvm_tool("clang"))
             .arg(program("runtime", "fill.c"))
             .arg("-o")
             .arg(&exe)

@@ -8,10 +8,9 @@ use std::sync::Once;
 
 use llvm_sys::prelude::{LLVMModuleRef, LLVMValueRef};
 
-/// The LLVM major version whose C++ ABI the shim was compiled against.
-const LLVM_MAJOR: u32 = 22;
-/// `LLVM_PLUGIN_API_VERSION` of LLVM 22 (llvm/Plugins/PassPlugin.h).
-const PLUGIN_API_VERSION: u32 = 2;
+/// The LLVM major version whose C++ ABI the shim was compiled against, and
+/// its `LLVM_PLUGIN_API_VERSION` (llvm/Plugins/PassPlugin.h).
+use tagsan_abi::llvm::{LLVM_MAJOR, PLUGIN_API_VERSION};
 
 /// `llvm::PassPluginLibraryInfo` of LLVM 22: five fields, 40 bytes.
 #[repr(C)]

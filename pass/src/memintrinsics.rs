@@ -11,6 +11,8 @@
 use llvm_sys::core::*;
 use llvm_sys::prelude::*;
 
+use tagsan_abi::symbols;
+
 use crate::collect::MemIntrinsic;
 use crate::ir;
 
@@ -54,9 +56,9 @@ pub fn replace(module: LLVMModuleRef, builder: LLVMBuilderRef, mi: &MemIntrinsic
         let i64_ty = LLVMInt64TypeInContext(ctx);
         let i32_ty = LLVMInt32TypeInContext(ctx);
         let (name, second_ty) = match mi.kind {
-            MemIntrinsicKind::Copy => ("__hwasan_memcpy", ptr_ty),
-            MemIntrinsicKind::Move => ("__hwasan_memmove", ptr_ty),
-            MemIntrinsicKind::Set => ("__hwasan_memset", i32_ty),
+            MemIntrinsicKind::Copy => (symbols::MEMCPY, ptr_ty),
+            MemIntrinsicKind::Move => (symbols::MEMMOVE, ptr_ty),
+            MemIntrinsicKind::Set => (symbols::MEMSET, i32_ty),
         };
         let mut params = [ptr_ty, second_ty, i64_ty];
         let fn_ty = LLVMFunctionType(ptr_ty, params.as_mut_ptr(), 3, 0);

@@ -18,7 +18,7 @@ use llvm_sys::LLVMLinkage;
 use crate::ir;
 
 pub const CTOR_NAME: &str = "tagsan.module_ctor";
-const INIT_NAME: &str = "__hwasan_init";
+const INIT_NAME: &str = tagsan_abi::symbols::INIT;
 
 pub fn insert(module: LLVMModuleRef) {
     let ctor_name = ir::cstring(CTOR_NAME);

@@ -24,7 +24,7 @@ use crate::{debug_loc, instrument, ir, memintrinsics, module_ctor};
 /// Marks an instrumented module.
 const MARKER: &str = "tagsan.instrumented";
 /// Functions of the runtime itself: instrumenting them would recurse.
-const RUNTIME_PREFIXES: [&str; 2] = ["__hwasan_", "__tagsan_"];
+use tagsan_abi::symbols::RUNTIME_PREFIXES;
 
 thread_local! {
     /// The function being instrumented, to name it if we panic.

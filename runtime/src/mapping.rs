@@ -70,8 +70,32 @@ pub fn heap_fd() -> i32 {
 /// Prints one fatal line and exits: the runtime cannot work without its
 /// fixed mappings.
 pub fn fatal(msg: &str) -> ! {
+    fatal_in_range(msg, None)
+}
+
+/// `fatal`, naming the fixed address range `[lo, hi)` the message is about.
+fn fatal_in_range(msg: &str, range: Option<(usize, usize)>) -> ! {
     crate::output::write_all(b"tagsan: fatal: ");
     crate::output::write_all(msg.as_bytes());
+    if let Some((lo, hi)) = range {
+        let mut buf = [0u8; 40];
+        let mut at = 0;
+        for (i, v) in [lo, hi].into_iter().enumerate() {
+            if i == 1 {
+                buf[at] = b'-';
+                at += 1;
+            }
+            buf[at..at + 2].copy_from_slice(b"0x");
+            at += 2;
+            for shift in (0..12).rev() {
+                buf[at] = b"0123456789abcdef"[(v >> (shift * 4)) & 15];
+                at += 1;
+            }
+        }
+        crate::output::write_all(b" (fixed range ");
+        crate::output::write_all(&buf[..at]);
+        crate::output::write_all(b")");
+    }
     crate::output::write_all(b"\n");
     unsafe { libc::_exit(1) }
 }
@@ -116,11 +140,12 @@ pub fn map_alias(fd: i32, tag: usize, replace: bool) {
             // An old kernel that ignores MAP_FIXED_NOREPLACE gave us another address.
             unsafe { libc::munmap(p, HEAP_SIZE) };
         }
-        fatal(match errno() {
-            libc::EEXIST => "cannot map the tagged heap: its fixed address range 0x200000000000-0x400000000000 is in use",
+        let msg = match errno() {
+            libc::EEXIST => "cannot map the tagged heap: its fixed address range is in use",
             libc::ENOMEM => "cannot map the tagged heap: out of address space (a virtual memory limit, ulimit -v?)",
-            _ => "cannot map the tagged heap at its fixed address range 0x200000000000-0x400000000000",
-        });
+            _ => "cannot map the tagged heap at its fixed address range",
+        };
+        fatal_in_range(msg, Some((HEAP_BASE, HEAP_BASE << 1)));
     }
 }
 
@@ -146,11 +171,12 @@ pub fn map_all(tag_bits: u32) {
         )
     };
     if p as usize != SHADOW_BASE {
-        fatal(match errno() {
-            libc::EEXIST => "cannot map shadow memory: its fixed address range 0x100000000000-0x100800000000 is in use",
+        let msg = match errno() {
+            libc::EEXIST => "cannot map shadow memory: its fixed address range is in use",
             libc::ENOMEM => "cannot map shadow memory: out of address space (a virtual memory limit, ulimit -v?)",
-            _ => "cannot map shadow memory at its fixed address range 0x100000000000-0x100800000000",
-        });
+            _ => "cannot map shadow memory at its fixed address range",
+        };
+        fatal_in_range(msg, Some((SHADOW_BASE, SHADOW_BASE + SHADOW_SIZE)));
     }
     HEAP_FD.store(fd, Ordering::Relaxed);
     TAG_BITS.store(tag_bits, Ordering::Release);

@@ -75,15 +75,20 @@ pub fn check(cmd: &mut Command) -> Output {
     out
 }
 
+/// An LLVM tool of the plugin's version: `llvm_tool("clang")` is `clang-22`.
+pub fn llvm_tool(base: &str) -> String {
+    format!("{base}{}", tagsan_abi::llvm::TOOL_SUFFIX)
+}
+
 /// Compiles and links C (or C++, by extension) sources through
-/// `clang-22 -fpass-plugin` with the runtime, at `-O{opt}` with `-g`.
+/// `clang -fpass-plugin` (LLVM 22) with the runtime, at `-O{opt}` with `-g`.
 pub fn build_c(name: &str, sources: &[&Path], opt: &str, extra: &[&str]) -> PathBuf {
     let dir = scratch(name);
     let exe = dir.join(name);
     let is_cxx = sources
         .iter()
         .any(|s| s.extension().is_some_and(|e| e == "cc" || e == "cpp"));
-    let mut cmd = Command::new(if is_cxx { "clang++-22" } else { "clang-22" });
+    let mut cmd = Command::new(llvm_tool(if is_cxx { "clang++" } else { "clang" }));
     cmd.arg(format!("-fpass-plugin={}", plugin().display()))
         .args(["-g", "-fno-omit-frame-pointer", &format!("-O{opt}")])
         .args(sources)
@@ -106,7 +111,7 @@ pub fn build_clang_hwasan(name: &str, sources: &[&Path], opt: &str, extra: &[&st
     for (i, src) in sources.iter().enumerate() {
         let obj = dir.join(format!("{i}.o"));
         check(
-            Command::new("clang-22")
+            Command::new(llvm_tool("clang"))
                 .args([
                     "-fsanitize=hwaddress",
                     "-fsanitize-hwaddress-experimental-aliasing",
@@ -122,7 +127,7 @@ pub fn build_clang_hwasan(name: &str, sources: &[&Path], opt: &str, extra: &[&st
         objects.push(obj);
     }
     check(
-        Command::new("clang-22")
+        Command::new(llvm_tool("clang"))
             .args(&objects)
             .arg("-o")
             .arg(&exe)

@@ -5,10 +5,12 @@
 # Substitutions:
 #   %plugin    the plugin .so (env TAGSAN_PLUGIN, default
 #              <repo>/target/release/libtagsan_pass.so)
-#   %opt       opt-22 -load-pass-plugin=%plugin   (also: opt -> opt-22)
-#   %clang     clang-22 -fpass-plugin=%plugin     (also: clang -> clang-22)
-#   FileCheck, not, count, opt, clang -> the LLVM 22 tools
+#   %opt       opt-N -load-pass-plugin=%plugin   (also: opt -> opt-N)
+#   %clang     clang-N -fpass-plugin=%plugin     (also: clang -> clang-N)
+#   %llvm_major  N, the LLVM major version (abi/src/llvm.rs)
+#   FileCheck, not, count, opt, clang -> the LLVM N tools
 import os
+import re
 import shutil
 
 import lit.formats
@@ -20,16 +22,29 @@ config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 
 repo = os.path.abspath(os.path.join(config.test_source_root, "..", ".."))
-llvm_bin = "/usr/lib/llvm-22/bin"
+
+
+def llvm_major():
+    """The LLVM major version: one source, the tagsan-abi crate."""
+    with open(os.path.join(repo, "abi", "src", "llvm.rs")) as f:
+        m = re.search(r'^pub const LLVM_MAJOR_STR: &str = "(\d+)";$', f.read(), re.M)
+    if not m:
+        lit_config.fatal("cannot read LLVM_MAJOR_STR from abi/src/llvm.rs")
+    return m.group(1)
+
+
+LLVM = llvm_major()
+llvm_bin = "/usr/lib/llvm-%s/bin" % LLVM
+config.substitutions.append(("%llvm_major", LLVM))
 
 
 def tool(name):
     path = os.path.join(llvm_bin, name)
     if os.path.exists(path):
         return path
-    found = shutil.which(name + "-22") or shutil.which(name)
+    found = shutil.which(name + "-" + LLVM) or shutil.which(name)
     if not found:
-        lit_config.fatal("cannot find %s (install LLVM 22)" % name)
+        lit_config.fatal("cannot find %s (install LLVM %s)" % (name, LLVM))
     return found
 
 

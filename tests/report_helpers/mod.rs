@@ -43,7 +43,7 @@ pub fn header_address(r: &Run) -> usize {
     usize::from_str_radix(hex, 16).unwrap()
 }
 
-/// The pointer tag of a heap address (bits 39..45).
+/// The pointer tag of a heap address.
 pub fn tag_of(addr: usize) -> usize {
-    (addr >> 39) & 63
+    tagsan_abi::layout::ptr_tag(addr) as usize
 }

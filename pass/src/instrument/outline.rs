@@ -13,14 +13,14 @@ use super::Checker;
 use crate::collect::Access;
 use crate::ir;
 
+use tagsan_abi::symbols::{self, MAX_FIXED_SIZE};
+
 /// Tag granule (HWASan's "object alignment", 1 << kDefaultShadowScale).
-const GRANULE: u64 = 16;
-/// Largest fixed-size callback (`__hwasan_load16`).
-const MAX_FIXED_SIZE: u64 = 16;
+const GRANULE: u64 = tagsan_abi::layout::GRANULE_SIZE as u64;
 
 pub struct OutlineChecker {
     module: LLVMModuleRef,
-    suffix: &'static str,
+    recover: bool,
     i64_ty: LLVMTypeRef,
     fixed_ty: LLVMTypeRef,
     sized_ty: LLVMTypeRef,
@@ -37,7 +37,7 @@ impl OutlineChecker {
             let mut two = [i64_ty, i64_ty];
             OutlineChecker {
                 module,
-                suffix: if recover { "_noabort" } else { "" },
+                recover,
                 i64_ty,
                 fixed_ty: LLVMFunctionType(void_ty, one.as_mut_ptr(), 1, 0),
                 sized_ty: LLVMFunctionType(void_ty, two.as_mut_ptr(), 2, 0),
@@ -58,13 +58,12 @@ pub fn fits_fixed_size_check(size: u64, alignment: Option<u64>) -> bool {
 
 impl Checker for OutlineChecker {
     fn check(&mut self, builder: LLVMBuilderRef, access: &Access) {
-        let what = if access.is_write { "store" } else { "load" };
         // SAFETY: builder is positioned in a live function of self.module.
         unsafe {
             let addr = LLVMBuildPtrToInt(builder, access.addr, self.i64_ty, c"".as_ptr());
             if fits_fixed_size_check(access.size, access.alignment) {
-                let name = format!("__hwasan_{what}{}{}", access.size, self.suffix);
-                let callee = ir::get_or_declare(self.module, &name, self.fixed_ty);
+                let name = symbols::check(access.is_write, Some(access.size), self.recover);
+                let callee = ir::get_or_declare(self.module, name, self.fixed_ty);
                 let mut args = [addr];
                 LLVMBuildCall2(
                     builder,
@@ -75,8 +74,8 @@ impl Checker for OutlineChecker {
                     c"".as_ptr(),
                 );
             } else {
-                let name = format!("__hwasan_{what}N{}", self.suffix);
-                let callee = ir::get_or_declare(self.module, &name, self.sized_ty);
+                let name = symbols::check(access.is_write, None, self.recover);
+                let callee = ir::get_or_declare(self.module, name, self.sized_ty);
                 let mut args = [addr, LLVMConstInt(self.i64_ty, access.size, 0)];
                 LLVMBuildCall2(
                     builder,

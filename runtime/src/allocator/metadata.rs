@@ -3,8 +3,8 @@
 //! a heap overflow can never corrupt it and the user's bytes stay dense.
 //!
 //! Invariants (tested in `allocator::tests`):
-//! - `state_word` packs requested size (18 bits, ≤ `MAX_SMALL`), tag (6),
-//!   state (2) and kind (2); it is the only field whose updates race
+//! - `state_word` packs requested size (18 bits, ≤ `MAX_SMALL`), tag
+//!   (`MAX_TAG_BITS`), state (2) and kind (2); it is the only field whose updates race
 //!   (double free), and it changes by compare-and-swap, so exactly one of
 //!   two concurrent frees of a chunk wins;
 //! - a chunk's metadata is written before its pointer is handed out and
@@ -26,8 +26,11 @@ const _: () = assert!(core::mem::size_of::<Meta>() == 16);
 
 const SIZE_BITS: u32 = 18;
 const TAG_SHIFT: u32 = SIZE_BITS;
-const STATE_SHIFT: u32 = TAG_SHIFT + 6;
+const TAG_BITS: u32 = crate::layout::MAX_TAG_BITS;
+const TAG_FIELD: u32 = (1 << TAG_BITS) - 1;
+const STATE_SHIFT: u32 = TAG_SHIFT + TAG_BITS;
 const KIND_SHIFT: u32 = STATE_SHIFT + 2;
+const _: () = assert!(KIND_SHIFT + 2 <= 32, "the packed word fits in 32 bits");
 
 /// The packed (size, tag, state, kind).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -38,7 +41,7 @@ impl Word {
         debug_assert!(size < 1 << SIZE_BITS);
         Word(
             size as u32
-                | ((tag as u32 & 63) << TAG_SHIFT)
+                | ((tag as u32 & TAG_FIELD) << TAG_SHIFT)
                 | ((state as u32) << STATE_SHIFT)
                 | ((kind as u32) << KIND_SHIFT),
         )
@@ -47,7 +50,7 @@ impl Word {
         (self.0 & ((1 << SIZE_BITS) - 1)) as usize
     }
     pub fn tag(self) -> u8 {
-        ((self.0 >> TAG_SHIFT) & 63) as u8
+        ((self.0 >> TAG_SHIFT) & TAG_FIELD) as u8
     }
     pub fn state(self) -> ChunkState {
         match (self.0 >> STATE_SHIFT) & 3 {
