@@ -20,6 +20,22 @@ fn exitcode_flag() {
 }
 
 #[test]
+fn help_1_lists_the_options_and_runs_on() {
+    let exe = build_c("rt_help", &[&program("heap_overflow.c")], "0", &[]);
+    let r = run(&exe, &[], &[("TAGSAN_OPTIONS", "help=1:tag_bits=5")]);
+    r.assert_stderr_in_order(&[
+        "Available flags for TagSanitizer",
+        "\thalt_on_error\n\t\t- stop at the first error",
+        "(default: 1)",
+        "\ttag_bits\n",
+        "(default: 4)",
+        "\thelp\n",
+        "ERROR: TagSanitizer: heap-buffer-overflow",
+    ]);
+    assert_eq!(r.code, Some(99));
+}
+
+#[test]
 fn print_tags_0_leaves_out_the_tag_dump() {
     let exe = build_c("rt_print_tags", &[&program("heap_overflow.c")], "0", &[]);
     let r = run(&exe, &[], &[("TAGSAN_OPTIONS", "print_tags=0")]);

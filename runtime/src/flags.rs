@@ -1,16 +1,199 @@
 //! Run-time options from `TAGSAN_OPTIONS` (`key=value:key=value`, also `,`
 //! or whitespace separated, as the sanitizers accept). A malformed value or
 //! unknown key gets a one-line warning that names it, and the default.
+//!
+//! Every option is declared once, in the [`flags!`] table below: its field,
+//! type, default, the values it accepts and its one-line help. The struct,
+//! the defaults, the parser, `TAGSAN_OPTIONS=help=1` and the README's table
+//! (checked by a test) all come from that declaration.
+//!
+//! Nothing here allocates: the options are parsed during start-up, before
+//! the heap exists.
 
-/// All options, with their defaults in `Flags::DEFAULT`.
-#[derive(Clone, Debug)]
-pub struct Flags {
+/// A value an option can hold: parsed from `TAGSAN_OPTIONS` text, and shown
+/// (as its default) in the help and the README.
+pub trait FlagValue: Sized + Copy {
+    fn parse(text: &[u8]) -> Option<Self>;
+    fn show(&self, out: &mut dyn FnMut(&[u8]));
+}
+
+impl FlagValue for bool {
+    fn parse(v: &[u8]) -> Option<bool> {
+        match v {
+            b"1" | b"true" | b"yes" => Some(true),
+            b"0" | b"false" | b"no" => Some(false),
+            _ => None,
+        }
+    }
+    fn show(&self, out: &mut dyn FnMut(&[u8])) {
+        out(if *self { b"1" } else { b"0" });
+    }
+}
+
+/// Writes `n` in decimal.
+fn show_decimal(n: u64, negative: bool, out: &mut dyn FnMut(&[u8])) {
+    let mut buf = [0u8; 21];
+    let mut at = buf.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if negative {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    out(&buf[at..]);
+}
+
+macro_rules! unsigned_flag_value {
+    ($($t:ty),*) => {$(
+        impl FlagValue for $t {
+            fn parse(v: &[u8]) -> Option<$t> {
+                parse_uint(v).and_then(|n| <$t>::try_from(n).ok())
+            }
+            fn show(&self, out: &mut dyn FnMut(&[u8])) {
+                show_decimal(*self as u64, false, out);
+            }
+        }
+    )*};
+}
+unsigned_flag_value!(u32, usize);
+
+impl FlagValue for i32 {
+    fn parse(v: &[u8]) -> Option<i32> {
+        let n = match v {
+            [b'-', rest @ ..] => -i64::try_from(parse_uint(rest)?).ok()?,
+            _ => i64::try_from(parse_uint(v)?).ok()?,
+        };
+        i32::try_from(n).ok()
+    }
+    fn show(&self, out: &mut dyn FnMut(&[u8])) {
+        show_decimal(self.unsigned_abs() as u64, *self < 0, out);
+    }
+}
+
+/// A byte value (fill patterns), shown in hex as the sanitizers do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Byte(pub u8);
+
+impl FlagValue for Byte {
+    fn parse(v: &[u8]) -> Option<Byte> {
+        parse_uint(v).and_then(|n| u8::try_from(n).ok()).map(Byte)
+    }
+    fn show(&self, out: &mut dyn FnMut(&[u8])) {
+        let hex = b"0123456789abcdef";
+        out(&[
+            b'0',
+            b'x',
+            hex[(self.0 >> 4) as usize],
+            hex[(self.0 & 15) as usize],
+        ]);
+    }
+}
+
+/// A path (at most 255 bytes, kept NUL-padded: no allocation).
+#[derive(Clone, Copy, Debug)]
+pub struct PathFlag([u8; 256]);
+
+impl PathFlag {
+    pub const EMPTY: PathFlag = PathFlag([0; 256]);
+
+    pub fn as_bytes(&self) -> &[u8] {
+        let n = self.0.iter().position(|&c| c == 0).unwrap_or(self.0.len());
+        &self.0[..n]
+    }
+}
+
+impl FlagValue for PathFlag {
+    fn parse(v: &[u8]) -> Option<PathFlag> {
+        if v.len() >= 256 || v.contains(&0) {
+            return None;
+        }
+        let mut p = PathFlag::EMPTY;
+        p.0[..v.len()].copy_from_slice(v);
+        Some(p)
+    }
+    fn show(&self, out: &mut dyn FnMut(&[u8])) {
+        if self.as_bytes().is_empty() {
+            out(b"(stderr)");
+        } else {
+            out(self.as_bytes());
+        }
+    }
+}
+
+/// Declares the options: for each, `name: Type = default` and optionally
+/// `if <predicate on the parsed value>` (values failing it are "bad"), then
+/// `=> "help"` (the README's "meaning" column, word for word).
+macro_rules! flags {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident : $ty:ty = $default:expr $(, if $valid:expr)? => $help:literal;
+    )*) => {
+        /// All options, with their defaults in `Flags::DEFAULT`.
+        #[derive(Clone, Debug)]
+        pub struct Flags {
+            $($(#[doc = $doc])* pub $name: $ty,)*
+        }
+
+        impl Flags {
+            pub const DEFAULT: Flags = Flags { $($name: $default,)* };
+        }
+
+        /// Sets option `key` from `text`.
+        fn set(f: &mut Flags, key: &[u8], text: &[u8]) -> SetResult {
+            $(
+                if key == stringify!($name).as_bytes() {
+                    let parsed: Option<$ty> = FlagValue::parse(text);
+                    $(let parsed = parsed.filter($valid);)?
+                    return match parsed {
+                        Some(v) => {
+                            f.$name = v;
+                            SetResult::Ok
+                        }
+                        None => SetResult::BadValue,
+                    };
+                }
+            )*
+            SetResult::UnknownKey
+        }
+
+        /// Every option as (name, help, how to show its default).
+        pub const TABLE: &[FlagInfo] = &[$(
+            FlagInfo {
+                name: stringify!($name),
+                help: $help,
+                show_default: |out| FlagValue::show(&Flags::DEFAULT.$name, out),
+            },
+        )*];
+    };
+}
+
+/// Where text goes, a piece at a time (nothing allocates).
+pub type Sink<'a> = &'a mut dyn FnMut(&[u8]);
+
+/// One row of the options table.
+pub struct FlagInfo {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub show_default: fn(Sink),
+}
+
+flags! {
     /// Stop at the first error (else report and continue).
-    pub halt_on_error: bool,
+    halt_on_error: bool = true
+        => "stop at the first error; `0` reports and continues";
     /// Exit code after a report when halting.
-    pub exitcode: i32,
+    exitcode: i32 = 99
+        => "exit code after a report";
     /// Write reports to `<log_path>.<pid>` instead of stderr ("" = stderr).
-    pub log_path: [u8; 256],
+    log_path: PathFlag = PathFlag::EMPTY
+        => "write reports to `<log_path>.<pid>` instead of stderr";
     /// Megabytes of freed memory held back from reuse (FIFO). Tags already
     /// catch a use after reuse with odds `1 - 1/(2^tag_bits - 1)`; the
     /// quarantine makes it certain for the most recent frees. Default 1,
@@ -21,83 +204,95 @@ pub struct Flags {
     /// bigger quarantine recycles memory that has left the caches, and adds
     /// its size to peak memory (`pss_bench.c`, 64 MiB live: Pss 1.20x glibc's
     /// at 1 MB, 1.28x at 4 MB).
-    pub quarantine_size_mb: usize,
-    /// Pointer tag width, 3..=6 (number of heap aliases is `2^tag_bits`; see `mapping.rs`).
-    pub tag_bits: u32,
-    /// Fill new allocations with `malloc_fill_byte` (up to `max_malloc_fill_size`).
-    pub malloc_fill_byte: u8,
-    pub max_malloc_fill_size: usize,
-    /// Fill freed memory with `free_fill_byte` (up to `max_free_fill_size`).
-    pub free_fill_byte: u8,
-    pub max_free_fill_size: usize,
+    quarantine_size_mb: usize = 1, if |&n| n <= 1 << 20
+        => "freed memory held back from reuse, in MiB (FIFO): a use after free of a block still in quarantine is always caught; later ones with the tag odds below";
+    /// Pointer tag width (the number of heap aliases is `2^tag_bits`; see `mapping.rs`).
+    tag_bits: u32 = crate::mapping::DEFAULT_TAG_BITS,
+        if |n| (crate::layout::MIN_TAG_BITS..=crate::layout::MAX_TAG_BITS).contains(n)
+        => "pointer tag width, 3 to 6 (the heap is mapped `2^tag_bits` times; more bits, better odds, more page-table memory)";
+    malloc_fill_byte: Byte = Byte(0xbe)
+        => "byte to fill new allocations with (up to `max_malloc_fill_size`)";
+    max_malloc_fill_size: usize = 0
+        => "how many bytes of each new allocation to fill";
+    free_fill_byte: Byte = Byte(0x55)
+        => "byte to fill freed memory with (up to `max_free_fill_size`)";
+    max_free_fill_size: usize = 0
+        => "how many bytes of each freed block to fill";
     /// Frames kept for allocation and free stacks.
-    pub malloc_context_size: usize,
+    malloc_context_size: usize = 30, if |&n| n <= 256
+        => "frames kept for allocation and free stacks (at most 256)";
     /// 0 quiet, 1 start-up summary, 2 debugging.
-    pub verbosity: u32,
+    verbosity: u32 = 0
+        => "`1` start-up summary, `2` debugging";
     /// Return NULL (with errno) on impossible allocations instead of reporting.
-    pub allocator_may_return_null: bool,
-    /// Report malloc/delete, new[]/delete and similar mismatches.
-    pub alloc_dealloc_mismatch: bool,
-    /// Print the memory tags around a bad address.
-    pub print_tags: bool,
-    /// Symbolize frames in-process (file:line from DWARF).
-    pub symbolize: bool,
-    /// Tag heap allocations (`__hwasan_disable_allocator_tagging` turns it off at run time).
-    pub tag_allocations: bool,
-    /// Print the `SUMMARY:` line at the end of a report.
-    pub print_summary: bool,
-    /// Object caches (`cache`): delay the retag of a freed TYPESAFE_BY_RCU
-    /// object until a grace period has passed (Linux's SLUB_RCU_DEBUG).
-    pub slab_rcu_debug: bool,
-    /// Object caches: warn when a TYPESAFE_BY_RCU cache has no constructor.
-    pub warn_rcu_without_ctor: bool,
-}
-
-impl Flags {
-    pub const DEFAULT: Flags = Flags {
-        halt_on_error: true,
-        exitcode: 99,
-        log_path: [0; 256],
-        quarantine_size_mb: 1,
-        tag_bits: crate::mapping::DEFAULT_TAG_BITS,
-        malloc_fill_byte: 0xbe,
-        max_malloc_fill_size: 0,
-        free_fill_byte: 0x55,
-        max_free_fill_size: 0,
-        malloc_context_size: 30,
-        verbosity: 0,
-        allocator_may_return_null: false,
-        alloc_dealloc_mismatch: false,
-        print_tags: true,
-        symbolize: true,
-        tag_allocations: true,
-        print_summary: true,
-        slab_rcu_debug: false,
-        warn_rcu_without_ctor: true,
-    };
+    allocator_may_return_null: bool = false
+        => "return NULL (errno ENOMEM) on impossible allocations instead of reporting";
+    alloc_dealloc_mismatch: bool = false
+        => "report `malloc`/`delete`, `new[]`/`delete` and similar mismatches";
+    print_tags: bool = true
+        => "print the memory tags around the bad address";
+    symbolize: bool = true
+        => "symbolize frames in-process (function, file:line from DWARF)";
+    /// `__hwasan_disable_allocator_tagging` also turns it off at run time.
+    tag_allocations: bool = true
+        => "tag heap allocations";
+    print_summary: bool = true
+        => "print the `SUMMARY:` line";
+    /// Linux's SLUB_RCU_DEBUG for object caches.
+    slab_rcu_debug: bool = false
+        => "object caches (`runtime/include/tagsan.h`): delay the retag of a freed `TYPESAFE_BY_RCU` object until a grace period has passed";
+    warn_rcu_without_ctor: bool = true
+        => "object caches: warn when a `TYPESAFE_BY_RCU` cache has no constructor";
+    /// Print the options table at start-up (`TAGSAN_OPTIONS=help=1`).
+    help: bool = false
+        => "print this table of options at start-up";
 }
 
 /// Where the parsed options live: written once by `init` (before any other
 /// thread can exist or the heap is handed out), read-only afterwards.
 struct FlagsCell(core::cell::UnsafeCell<Flags>);
+// SAFETY: written only by `init_from_env` during single-threaded start-up,
+// read-only afterwards.
 unsafe impl Sync for FlagsCell {}
 static FLAGS: FlagsCell = FlagsCell(core::cell::UnsafeCell::new(Flags::DEFAULT));
 
 /// The options in force (defaults until `init` parsed the environment).
 #[inline]
 pub fn flags() -> &'static Flags {
+    // SAFETY: see `FlagsCell`: no write happens once readers can exist.
     unsafe { &*FLAGS.0.get() }
 }
 
 /// Parses `TAGSAN_OPTIONS` into the flags in force. Called once by `init`.
 pub fn init_from_env() {
     let mut f = Flags::DEFAULT;
+    // SAFETY: getenv returns null or a NUL-terminated string owned by libc.
     let env = unsafe { libc::getenv(c"TAGSAN_OPTIONS".as_ptr()) };
     if !env.is_null() {
+        // SAFETY: non-null, NUL-terminated (above).
         let bytes = unsafe { core::ffi::CStr::from_ptr(env) }.to_bytes();
         parse_into(&mut f, bytes, &mut |w| crate::output::write_all(w));
     }
+    let help = f.help;
+    // SAFETY: start-up, single-threaded (see `FlagsCell`).
     unsafe { *FLAGS.0.get() = f };
+    if help {
+        print_help(&mut |w| crate::output::write_all(w));
+    }
+}
+
+/// The options table, one option per line, as the sanitizers' `help=1`.
+pub fn print_help(out: &mut dyn FnMut(&[u8])) {
+    out(b"Available flags for TagSanitizer (TAGSAN_OPTIONS=name=value:...):\n");
+    for flag in TABLE {
+        out(b"\t");
+        out(flag.name.as_bytes());
+        out(b"\n\t\t- ");
+        out(flag.help.as_bytes());
+        out(b" (default: ");
+        (flag.show_default)(out);
+        out(b")\n");
+    }
 }
 
 /// Parses `text` into `f`, calling `warn` with each one-line warning (the
@@ -140,14 +335,7 @@ enum SetResult {
     BadValue,
 }
 
-fn parse_bool(v: &[u8]) -> Option<bool> {
-    match v {
-        b"1" | b"true" | b"yes" => Some(true),
-        b"0" | b"false" | b"no" => Some(false),
-        _ => None,
-    }
-}
-
+/// Decimal, or hex with `0x`.
 fn parse_uint(v: &[u8]) -> Option<u64> {
     let (digits, radix) = match v {
         [b'0', b'x' | b'X', rest @ ..] => (rest, 16),
@@ -164,72 +352,10 @@ fn parse_uint(v: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-fn parse_int(v: &[u8]) -> Option<i64> {
-    match v {
-        [b'-', rest @ ..] => parse_uint(rest)
-            .and_then(|n| i64::try_from(n).ok())
-            .map(|n| -n),
-        _ => parse_uint(v).and_then(|n| i64::try_from(n).ok()),
-    }
-}
-
-fn set(f: &mut Flags, key: &[u8], v: &[u8]) -> SetResult {
-    macro_rules! val {
-        ($e:expr) => {
-            match $e {
-                Some(x) => x,
-                None => return SetResult::BadValue,
-            }
-        };
-    }
-    let byte = |v: &[u8]| parse_uint(v).and_then(|n| u8::try_from(n).ok());
-    let size = |v: &[u8]| parse_uint(v).and_then(|n| usize::try_from(n).ok());
-    match key {
-        b"halt_on_error" => f.halt_on_error = val!(parse_bool(v)),
-        b"exitcode" => f.exitcode = val!(parse_int(v).and_then(|n| i32::try_from(n).ok())),
-        b"log_path" => {
-            if v.len() >= f.log_path.len() {
-                return SetResult::BadValue;
-            }
-            f.log_path = [0; 256];
-            f.log_path[..v.len()].copy_from_slice(v);
-        }
-        b"quarantine_size_mb" => f.quarantine_size_mb = val!(size(v).filter(|&n| n <= 1 << 20)),
-        b"tag_bits" => {
-            f.tag_bits = val!(parse_uint(v)
-                .filter(|n| (crate::layout::MIN_TAG_BITS as u64
-                    ..=crate::layout::MAX_TAG_BITS as u64)
-                    .contains(n))
-                .map(|n| n as u32))
-        }
-        b"malloc_fill_byte" => f.malloc_fill_byte = val!(byte(v)),
-        b"max_malloc_fill_size" => f.max_malloc_fill_size = val!(size(v)),
-        b"free_fill_byte" => f.free_fill_byte = val!(byte(v)),
-        b"max_free_fill_size" => f.max_free_fill_size = val!(size(v)),
-        b"malloc_context_size" => f.malloc_context_size = val!(size(v).filter(|&n| n <= 256)),
-        b"verbosity" => f.verbosity = val!(parse_uint(v).and_then(|n| u32::try_from(n).ok())),
-        b"allocator_may_return_null" => f.allocator_may_return_null = val!(parse_bool(v)),
-        b"alloc_dealloc_mismatch" => f.alloc_dealloc_mismatch = val!(parse_bool(v)),
-        b"print_tags" => f.print_tags = val!(parse_bool(v)),
-        b"symbolize" => f.symbolize = val!(parse_bool(v)),
-        b"tag_allocations" => f.tag_allocations = val!(parse_bool(v)),
-        b"print_summary" => f.print_summary = val!(parse_bool(v)),
-        b"slab_rcu_debug" => f.slab_rcu_debug = val!(parse_bool(v)),
-        b"warn_rcu_without_ctor" => f.warn_rcu_without_ctor = val!(parse_bool(v)),
-        _ => return SetResult::UnknownKey,
-    }
-    SetResult::Ok
-}
-
 impl Flags {
     /// `log_path` as bytes (empty = stderr).
     pub fn log_path(&self) -> &[u8] {
-        let n = self
-            .log_path
-            .iter()
-            .position(|&c| c == 0)
-            .unwrap_or(self.log_path.len());
-        &self.log_path[..n]
+        self.log_path.as_bytes()
     }
 }
 
@@ -253,9 +379,9 @@ mod tests {
         assert_eq!(f.log_path(), b"/tmp/x");
         assert_eq!(f.quarantine_size_mb, 0);
         assert_eq!(f.tag_bits, 5);
-        assert_eq!(f.malloc_fill_byte, 0x7f);
+        assert_eq!(f.malloc_fill_byte, Byte(0x7f));
         assert_eq!(f.max_malloc_fill_size, 4096);
-        assert_eq!(f.free_fill_byte, 1);
+        assert_eq!(f.free_fill_byte, Byte(1));
         assert_eq!(f.max_free_fill_size, 10);
         assert_eq!(f.malloc_context_size, 5);
         assert_eq!(f.verbosity, 2);
@@ -287,5 +413,80 @@ mod tests {
         let (f, w) = parse("::verbosity=1, exitcode=7\ttag_bits=3:");
         assert_eq!(w, "");
         assert_eq!((f.verbosity, f.exitcode, f.tag_bits), (1, 7, 3));
+    }
+
+    #[test]
+    fn every_option_parses_its_own_default() {
+        for flag in TABLE {
+            let mut shown = Vec::new();
+            (flag.show_default)(&mut |b| shown.extend_from_slice(b));
+            let shown = String::from_utf8(shown).unwrap();
+            if flag.name == "log_path" {
+                assert_eq!(shown, "(stderr)");
+                continue;
+            }
+            let (_, w) = parse(&format!("{}={shown}", flag.name));
+            assert_eq!(w, "", "{}={shown} is rejected", flag.name);
+        }
+    }
+
+    fn help_text() -> String {
+        let mut out = Vec::new();
+        print_help(&mut |b| out.extend_from_slice(b));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn help_lists_every_option_with_its_default() {
+        let help = help_text();
+        for flag in TABLE {
+            assert!(
+                help.contains(&format!("\t{}\n\t\t- {} (default: ", flag.name, flag.help)),
+                "{} missing from help:\n{help}",
+                flag.name
+            );
+        }
+        assert!(help.contains("\ttag_bits\n") && help.contains("(default: 4)"));
+        assert!(help.contains("(default: 0xbe)"));
+    }
+
+    /// The README's table of run-time options is this table: same names,
+    /// same order, same defaults, same words.
+    #[test]
+    fn readme_table_matches_the_declaration() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+            .expect("README.md at the repository root");
+        let section = readme
+            .split("## Run-time options: `TAGSAN_OPTIONS`")
+            .nth(1)
+            .expect("README has the run-time options section");
+        let rows: Vec<(String, String, String)> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| option |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+                assert_eq!(cells.len(), 3, "README row {l:?}");
+                let unquote = |s: &str| s.trim_matches('`').to_string();
+                (unquote(cells[0]), unquote(cells[1]), cells[2].to_string())
+            })
+            .collect();
+        let want: Vec<(String, String, String)> = TABLE
+            .iter()
+            .map(|f| {
+                let mut d = Vec::new();
+                (f.show_default)(&mut |b| d.extend_from_slice(b));
+                (
+                    f.name.to_string(),
+                    String::from_utf8(d).unwrap(),
+                    f.help.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows, want,
+            "README.md's TAGSAN_OPTIONS table differs from runtime/src/flags.rs"
+        );
     }
 }

@@ -54,9 +54,7 @@ pub fn end_capture() {
 /// Only an opened log file is cached: warnings printed while the options
 /// are still being parsed go to stderr without deciding for later reports.
 fn report_fd() -> i32 {
-    let path = &crate::flags::flags().log_path;
-    let len = path.iter().position(|&b| b == 0).unwrap_or(path.len());
-    let path = &path[..len];
+    let path = crate::flags::flags().log_path();
     match path {
         b"" | b"stderr" => return 2,
         b"stdout" => return 1,

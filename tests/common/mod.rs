@@ -166,24 +166,17 @@ pub fn build_rust(name: &str, source: &Path, opt: &str, extra: &[&str]) -> PathB
 }
 
 /// What a run showed.
+#[derive(Debug)]
 pub struct Run {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
 
-/// Runs `exe` with extra environment variables.
+/// Runs `exe` with extra environment variables, under [`run_exe`]'s time
+/// limit.
 pub fn run(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(exe)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_exe(exe, args, env)
 }
 
 impl Run {
@@ -253,48 +246,83 @@ pub fn run_exe(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 
 /// Runs a command with a time limit; on timeout it is killed and the test
 /// fails with what it printed so far.
+///
+/// The command runs in a process group of its own, and a timeout kills the
+/// whole group: a forked child that hangs (and holds the output pipes open)
+/// cannot keep the test waiting either.
 pub fn run_within(cmd: &mut Command, limit: std::time::Duration) -> Run {
     use std::io::Read;
+    use std::os::unix::process::CommandExt;
     use std::process::Stdio;
+    use std::sync::mpsc;
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let mut pipe_out = child.stdout.take().unwrap();
-    let mut pipe_err = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = pipe_out.read_to_end(&mut v);
-        v
-    });
-    let err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = pipe_err.read_to_end(&mut v);
-        v
-    });
-    let start = std::time::Instant::now();
+    let (tx, rx) = mpsc::channel::<(bool, Vec<u8>)>();
+    let readers: [(bool, Box<dyn Read + Send>); 2] = [
+        (false, Box::new(child.stdout.take().unwrap())),
+        (true, Box::new(child.stderr.take().unwrap())),
+    ];
+    for (is_err, mut pipe) in readers {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = pipe.read_to_end(&mut v);
+            let _ = tx.send((is_err, v));
+        });
+    }
+    drop(tx);
+    let deadline = std::time::Instant::now() + limit;
+    let kill_group = |pid: u32| {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .status();
+    };
+    let mut timed_out = false;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break Some(status);
         }
-        if start.elapsed() > limit {
-            let _ = child.kill();
+        if std::time::Instant::now() > deadline {
+            kill_group(child.id());
             let _ = child.wait();
+            timed_out = true;
             break None;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let stdout = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
-    let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
+    // The output ends when every process holding the pipes has exited.
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    for _ in 0..2 {
+        let wait = deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .max(std::time::Duration::from_secs(1));
+        match rx.recv_timeout(wait) {
+            Ok((true, v)) => stderr = v,
+            Ok((false, v)) => stdout = v,
+            Err(_) => {
+                kill_group(child.id());
+                timed_out = true;
+                if let Ok((is_err, v)) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+                    *(if is_err { &mut stderr } else { &mut stdout }) = v;
+                }
+                break;
+            }
+        }
+    }
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&stderr).into_owned();
     match status {
-        Some(status) => Run {
+        Some(status) if !timed_out => Run {
             code: status.code(),
             stdout,
             stderr,
         },
-        None => panic!("{cmd:?} hung (killed after {limit:?}):\n{stdout}{stderr}"),
+        _ => panic!("{cmd:?} hung (killed after {limit:?}):\n{stdout}{stderr}"),
     }
 }
 

@@ -280,7 +280,7 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
         unsafe {
             core::ptr::write_bytes(
                 chunk as *mut u8,
-                flags.malloc_fill_byte,
+                flags.malloc_fill_byte.0,
                 size.min(flags.max_malloc_fill_size),
             )
         };
@@ -322,7 +322,7 @@ fn allocate_large(
         unsafe {
             core::ptr::write_bytes(
                 chunk as *mut u8,
-                flags.malloc_fill_byte,
+                flags.malloc_fill_byte.0,
                 size.min(flags.max_malloc_fill_size),
             )
         };
@@ -390,7 +390,7 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
         unsafe {
             core::ptr::write_bytes(
                 chunk as *mut u8,
-                flags.free_fill_byte,
+                flags.free_fill_byte.0,
                 w.size().min(flags.max_free_fill_size),
             )
         };
