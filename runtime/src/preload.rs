@@ -16,15 +16,18 @@
 //!
 //! What is specific to the shared object is this module's check, run from
 //! its `DT_INIT` (the `-init` linker flag, so the archive never runs it):
-//! the runtime only works if it *is* the process's allocator, i.e. if
-//! every allocation function resolves to it. That is ASan's
-//! `verify_asan_link_order`, checked on the functions that matter: the
-//! runtime may come after another preloaded library as long as that one
-//! does not define malloc. When it is not the allocator (loaded by
-//! `dlopen`, linked after libc, or after another allocator in
-//! `LD_PRELOAD`), memory would come from two allocators and every free of
-//! the other's blocks would be reported, so it stops with one line that
-//! says which library wins and how to preload the runtime.
+//! the runtime only works if it *is* the process's allocator. That is
+//! ASan's `verify_asan_link_order` ("the runtime comes first"), checked on
+//! what matters: the process's `malloc`, `calloc` and `realloc` (as
+//! `dlsym(RTLD_DEFAULT)` gives them) are called once and must return
+//! tagsan memory. Calling them is what cannot be fooled: `dlsym` answers
+//! the executable's PLT entry for functions it takes the address of
+//! (python3 does), and another preloaded library that defines no
+//! allocation function may come first harmlessly. When the runtime is not
+//! the allocator (loaded by `dlopen`, linked after libc, or after another
+//! allocator in `LD_PRELOAD`), memory would come from two allocators and
+//! every free of the other's blocks would be reported, so it stops with one
+//! line naming the library that wins and saying how to preload the runtime.
 //!
 //! If the executable carries its own runtime (it was built by `tagsan cc`
 //! and run under `tagsan run` anyway), that one serves every call and the
