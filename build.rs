@@ -40,7 +40,7 @@ const COMDAT_GLOBALS: &[&str] = &["DW.ref.rust_eh_personality"];
 const SHARED_RUNTIME: &str = "libtagsan_rt.so";
 
 /// The shared runtime's `DT_INIT` (runtime/src/preload.rs).
-const SHARED_INIT: &str = "__tagsan_preload_init";
+const SHARED_INIT: &str = tagsan_abi::symbols::PRELOAD_INIT;
 
 /// Prefix of the archive members that hold the runtime crate's own code.
 const RUNTIME_MEMBER_PREFIX: &str = "tagsan_runtime-";

@@ -85,6 +85,11 @@ pub fn find(name: &str, var: &str) -> Result<PathBuf, String> {
             Err(format!("{var}={} does not exist", path.display()))
         };
     }
+    in_home(name)
+}
+
+/// `name` in [`home`], or why it is not there.
+fn in_home(name: &str) -> Result<PathBuf, String> {
     let home = home()?;
     let p = home.join(name);
     if p.is_file() {
@@ -132,18 +137,22 @@ pub fn runtime() -> Result<Runtime, Fail> {
     })
 }
 
-/// The shared runtime (`tagsan run`), from the same folder as the archive.
+/// The shared runtime (`tagsan run`): beside `$TAGSAN_RUNTIME` if that
+/// names the archive, else in [`home`].
 pub fn shared_runtime() -> Result<PathBuf, Fail> {
-    let archive = find(RUNTIME, "TAGSAN_RUNTIME").map_err(Fail::new)?;
-    let so = archive.with_file_name(SHARED_RUNTIME);
-    if so.is_file() {
-        Ok(so)
-    } else {
-        Err(Fail::new(format!(
-            "{SHARED_RUNTIME} is missing next to {}; {BUILD_HINT}",
-            archive.display()
-        )))
+    if env::var_os("TAGSAN_RUNTIME").is_some_and(|p| !p.is_empty()) {
+        let archive = find(RUNTIME, "TAGSAN_RUNTIME").map_err(Fail::new)?;
+        let so = archive.with_file_name(SHARED_RUNTIME);
+        return if so.is_file() {
+            Ok(so)
+        } else {
+            Err(Fail::new(format!(
+                "{SHARED_RUNTIME} is missing next to {}; {BUILD_HINT}",
+                archive.display()
+            )))
+        };
     }
+    in_home(SHARED_RUNTIME).map_err(Fail::new)
 }
 
 /// The runtime's public headers (`tagsan.h`), installed beside the
