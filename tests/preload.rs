@@ -250,6 +250,23 @@ fn runtime_not_first_is_one_clear_line() {
         Duration::from_secs(120),
     );
     r.assert_clean();
+    // A program with its own malloc: no load order helps, and it says so.
+    let own = dir.join("host-own-malloc");
+    check(
+        Command::new(llvm_tool("clang"))
+            .args(["-O1", "-pthread"])
+            .arg(programs().join("host.c"))
+            .arg(programs().join("mymalloc.c"))
+            .arg("-o")
+            .arg(&own),
+    );
+    let r = tagsan_run(&[own.as_os_str(), lib.as_os_str()]);
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    r.assert_stderr_has(&format!(
+        "`malloc` comes from the executable {} itself",
+        own.display()
+    ));
     // Loaded by dlopen, after libc: libc's malloc is the process's.
     let so = shared_runtime();
     let r = run_within(

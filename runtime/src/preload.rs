@@ -25,9 +25,11 @@
 //! (python3 does), and another preloaded library that defines no
 //! allocation function may come first harmlessly. When the runtime is not
 //! the allocator (loaded by `dlopen`, linked after libc, or after another
-//! allocator in `LD_PRELOAD`), memory would come from two allocators and
-//! every free of the other's blocks would be reported, so it stops with one
-//! line naming the library that wins and saying how to preload the runtime.
+//! allocator in `LD_PRELOAD`, or an executable that links its own),
+//! whatever the winner does not define (`posix_memalign`, `reallocarray`,
+//! `malloc_usable_size`, `operator new`...) would still be the runtime's,
+//! and blocks of one heap would reach the other's `free`. So it stops with
+//! one line naming the winner and saying what to do.
 //!
 //! If the executable carries its own runtime (it was built by `tagsan cc`
 //! and run under `tagsan run` anyway), that one serves every call and the
@@ -156,9 +158,19 @@ fn loaded_objects() -> Vec<(usize, String)> {
     out
 }
 
+/// Where the process's allocation function comes from.
+enum Winner {
+    /// A shared object loaded before the runtime (or the runtime was loaded
+    /// after it): preloading the runtime first fixes it.
+    Library(String),
+    /// The executable defines it (jemalloc linked in): nothing to fix by
+    /// load order.
+    Executable(String),
+}
+
 /// Which object the process's `name` comes from: the first shared object
 /// before the runtime in search order that defines it, else the executable.
-fn winner(name: &CStr) -> String {
+fn winner(name: &CStr) -> Winner {
     let me = this_object().unwrap_or(0);
     let objects = loaded_objects();
     for (base, file) in &objects {
@@ -184,12 +196,13 @@ fn winner(name: &CStr) -> String {
             }
         };
         if defines {
-            return file.clone();
+            return Winner::Library(file.clone());
         }
     }
-    let exe = std::fs::read_link("/proc/self/exe")
-        .map_or_else(|_| "?".into(), |p| p.display().to_string());
-    format!("the executable {exe} (its own allocator)")
+    Winner::Executable(
+        std::fs::read_link("/proc/self/exe")
+            .map_or_else(|_| "?".into(), |p| p.display().to_string()),
+    )
 }
 
 fn not_first(name: &CStr) -> ! {
@@ -200,11 +213,16 @@ fn not_first(name: &CStr) -> ! {
         // as the object stays loaded.
         .map(|f| unsafe { CStr::from_ptr(f) }.to_string_lossy().into_owned())
         .unwrap_or_else(|| "libtagsan_rt.so".into());
-    let msg = format!(
-        "tagsan: error: the tagsan runtime {me} is not this program's allocator: `{}` comes from {}, found before the runtime in the library search order; load the runtime first: `tagsan run -- CMD`, or `LD_PRELOAD={me}` first in LD_PRELOAD (not by dlopen, nor as a library linked after libc)\n",
-        name.to_string_lossy(),
-        winner(name)
-    );
+    let winner = winner(name);
+    let name = name.to_string_lossy();
+    let msg = match winner {
+        Winner::Library(lib) => format!(
+            "tagsan: error: the tagsan runtime {me} is not this program's allocator: `{name}` comes from {lib}, found before the runtime in the library search order; load the runtime first: `tagsan run -- CMD`, or `LD_PRELOAD={me}` first in LD_PRELOAD (not by dlopen, nor as a library linked after libc)\n"
+        ),
+        Winner::Executable(exe) => format!(
+            "tagsan: error: the tagsan runtime {me} is not this program's allocator: `{name}` comes from the executable {exe} itself (it links its own allocator), which no load order can change; load instrumented code into a program that uses the system malloc, or build the program with tagsan\n"
+        ),
+    };
     crate::output::write_all(msg.as_bytes());
     // SAFETY: ends the process at once; nothing of ours needs unwinding.
     unsafe { libc::_exit(1) }
