@@ -16,6 +16,15 @@
 //! Alongside the archive it writes `libtagsan_rt.syms`, a linker dynamic
 //! list of those symbols, so the executable exports its malloc and shared
 //! libraries (libc included) use it.
+//!
+//! The same object, linked with `-shared`, is `libtagsan_rt.so`: the
+//! runtime for programs tagsan did not build, loaded with `LD_PRELOAD`
+//! (`tagsan run`). Its `DT_INIT` is `__tagsan_preload_init`, the link-order
+//! check (`runtime/src/preload.rs`). The runtime is built with the
+//! initial-exec TLS model for both: a preloaded object's TLS is in the
+//! static block, and the default (general-dynamic) model would call
+//! `__tls_get_addr` from malloc, which may allocate (in an executable the
+//! linker turns either model into local-exec anyway).
 
 use std::env;
 use std::fs;
@@ -26,6 +35,12 @@ use std::process::Command;
 /// COMDAT groups, so the linker keeps one copy for the program's std and
 /// ours, and a local copy would point into a discarded section.
 const COMDAT_GLOBALS: &[&str] = &["DW.ref.rust_eh_personality"];
+
+/// The shared runtime's file name (also its soname).
+const SHARED_RUNTIME: &str = "libtagsan_rt.so";
+
+/// The shared runtime's `DT_INIT` (runtime/src/preload.rs).
+const SHARED_INIT: &str = tagsan_abi::symbols::PRELOAD_INIT;
 
 /// Prefix of the archive members that hold the runtime crate's own code.
 const RUNTIME_MEMBER_PREFIX: &str = "tagsan_runtime-";
@@ -65,6 +80,11 @@ fn main() {
         "ar",
     );
     write_dynamic_list(&profile_dir.join("libtagsan_rt.syms"), &exports);
+    assert!(
+        exports.iter().any(|s| s == SHARED_INIT),
+        "tagsan build: the runtime does not export {SHARED_INIT}"
+    );
+    link_shared(&combined, &profile_dir.join(SHARED_RUNTIME));
     install_headers(&root.join("runtime/include"), &profile_dir.join("include"));
 }
 
@@ -102,10 +122,13 @@ fn build_runtime(root: &Path, target_dir: &Path) -> PathBuf {
         .env_remove("CARGO_TARGET_DIR")
         // No shrink-wrapping: it may move the frame set-up below the
         // `Origin::of_caller()` read of rbp at the top of an entry point.
+        // Initial-exec TLS: see the module comment (`-Z`, hence
+        // RUSTC_BOOTSTRAP on a stable toolchain).
         .env(
             "CARGO_ENCODED_RUSTFLAGS",
-            "-Cforce-frame-pointers=yes\x1f-Cllvm-args=-enable-shrink-wrap=false",
+            "-Cforce-frame-pointers=yes\x1f-Cllvm-args=-enable-shrink-wrap=false\x1f-Ztls-model=initial-exec",
         )
+        .env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
@@ -194,6 +217,30 @@ fn localize_internal_symbols(object: &Path, list: &Path, keep_global: &[String])
     .arg(list)
     .arg(object);
     run(&mut cmd, "objcopy");
+}
+
+/// Links the runtime object into `libtagsan_rt.so`. `-z defs`: every
+/// symbol it needs must come from libc, libpthread or libgcc_s, so a
+/// missing one fails here and not in a user's program.
+fn link_shared(object: &Path, out: &Path) {
+    let tmp = out.with_extension("so.tmp");
+    let mut cmd = Command::new("cc");
+    cmd.arg("-shared")
+        .arg("-o")
+        .arg(&tmp)
+        .arg(object)
+        .arg(format!("-Wl,-soname,{SHARED_RUNTIME}"))
+        .arg(format!("-Wl,-init,{SHARED_INIT}"))
+        .args([
+            "-Wl,-z,defs",
+            "-Wl,-z,nodelete",
+            "-lpthread",
+            "-ldl",
+            "-lgcc_s",
+        ]);
+    run(&mut cmd, "cc -shared (libtagsan_rt.so)");
+    // Replaced in one step: a program running under the old one keeps it.
+    fs::rename(&tmp, out).expect("install libtagsan_rt.so");
 }
 
 /// A linker `--dynamic-list` naming the exports.

@@ -1,12 +1,17 @@
-//! `tagsan cargo build|run|test|bench`: cargo with the plugin on the user's
-//! crates and the runtime linked into their executables.
+//! `tagsan cargo ...`: cargo with the plugin on the user's crates and the
+//! runtime linked into their executables. Any cargo command line works:
+//! built-in subcommands, their aliases (`b`, `t`, `r`), the user's
+//! `[alias]`es and external subcommands (`cargo nextest run`), because
+//! everything tagsan adds is in the environment cargo reads, not flags
+//! placed after a subcommand tagsan would have to understand:
 //!
-//! - `--target <host>` so RUSTFLAGS reach only target code, not build
-//!   scripts and proc macros (which run inside cargo/rustc without the
-//!   runtime).
-//! - A separate target dir (`<target>/tagsan`) so a normal build keeps its
-//!   artifacts: different RUSTFLAGS would otherwise rebuild everything both
-//!   ways.
+//! - `CARGO_BUILD_TARGET=<host>` (= `--target`) so RUSTFLAGS reach only
+//!   target code, not build scripts and proc macros (which run inside
+//!   cargo/rustc without the runtime). Another `--target` is refused: the
+//!   runtime is x86_64 Linux only.
+//! - `CARGO_TARGET_DIR=<target>/tagsan` (= `--target-dir`) so a normal
+//!   build keeps its artifacts: different RUSTFLAGS would otherwise
+//!   rebuild everything both ways.
 //! - Flags go in CARGO_ENCODED_RUSTFLAGS, after the user's own (paths with
 //!   spaces survive), and in CARGO_ENCODED_RUSTDOCFLAGS: doctests link
 //!   against the instrumented library, so they need the runtime too.
@@ -22,46 +27,82 @@ use crate::toolchain;
 /// The only target tagsan supports.
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
-const SUBCOMMANDS: &[&str] = &["build", "run", "test", "bench"];
+/// cargo's own subcommands that compile nothing: they run without a rustc
+/// check (a `tagsan cargo clean` works whatever rustc's LLVM); they still
+/// get tagsan's target dir, so `clean` and `metadata` mean tagsan's build.
+const NO_BUILD: &[&str] = &[
+    "add",
+    "clean",
+    "config",
+    "fetch",
+    "fmt",
+    "generate-lockfile",
+    "help",
+    "info",
+    "init",
+    "locate-project",
+    "login",
+    "logout",
+    "metadata",
+    "new",
+    "owner",
+    "pkgid",
+    "read-manifest",
+    "remove",
+    "report",
+    "search",
+    "tree",
+    "uninstall",
+    "update",
+    "vendor",
+    "verify-project",
+    "version",
+    "yank",
+];
+
+/// cargo's options before the subcommand that take a value
+/// (`cargo --config k=v build`, `cargo -Z flag build`).
+const GLOBAL_WITH_VALUE: &[&str] = &["--config", "-Z", "-C", "--color", "--explain"];
 
 /// What tagsan needs to know from the user's cargo command line.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Args {
     pub toolchain: Option<String>,
-    pub sub: String,
-    pub target: Option<String>,
+    /// The subcommand as typed (`b`, `nextest`...), if there is one.
+    pub sub: Option<String>,
+    /// Every `--target` given (cargo builds for each).
+    pub targets: Vec<String>,
     pub target_dir: Option<String>,
     pub manifest_path: Option<String>,
     pub profile: Option<String>,
     pub release: bool,
     pub verbose: bool,
-    /// Everything after the toolchain, the subcommand included.
+    /// Everything after the toolchain.
     pub rest: Vec<String>,
 }
 
-pub fn parse(args: &[String]) -> Result<Args, Fail> {
+/// cargo's built-in aliases, as cargo expands them.
+fn canonical(sub: &str) -> &str {
+    match sub {
+        "b" => "build",
+        "c" => "check",
+        "d" => "doc",
+        "r" => "run",
+        "t" => "test",
+        "rm" => "remove",
+        other => other,
+    }
+}
+
+pub fn parse(args: &[String]) -> Args {
     let mut out = Args::default();
     let mut it = args.iter().peekable();
     if let Some(tc) = it.peek().filter(|a| a.starts_with('+')) {
         out.toolchain = Some(tc.to_string());
         it.next();
     }
-    out.sub = match it.next() {
-        Some(s) if SUBCOMMANDS.contains(&s.as_str()) => s.clone(),
-        Some(s) if s.starts_with('-') => {
-            return Err(Fail::usage(format!(
-                "'{s}' before the cargo subcommand; usage: tagsan cargo [+toolchain] build|run|test|bench [args...]"
-            )))
-        }
-        Some(s) => {
-            return Err(Fail::usage(format!(
-                "unsupported cargo subcommand '{s}' (tagsan cargo supports build, run, test and bench)"
-            )))
-        }
-        None => return Err(Fail::usage("missing cargo subcommand: tagsan cargo build|run|test|bench [args...]")),
-    };
-    out.rest.push(out.sub.clone());
-    let rest: Vec<String> = it.cloned().collect();
+    out.rest = it.cloned().collect();
+    let rest = &out.rest;
     let mut i = 0;
     while i < rest.len() {
         let a = rest[i].as_str();
@@ -77,8 +118,12 @@ pub fn parse(args: &[String]) -> Result<Args, Fail> {
                     .map(String::from)
             }
         };
-        if let Some(v) = value("--target") {
-            out.target = Some(v);
+        if out.sub.is_none() && !a.starts_with('-') {
+            out.sub = Some(a.to_string());
+        } else if out.sub.is_none() && GLOBAL_WITH_VALUE.contains(&a) {
+            i += 1;
+        } else if let Some(v) = value("--target") {
+            out.targets.push(v);
         } else if let Some(v) = value("--target-dir") {
             out.target_dir = Some(v);
         } else if let Some(v) = value("--manifest-path") {
@@ -92,26 +137,31 @@ pub fn parse(args: &[String]) -> Result<Args, Fail> {
         }
         i += 1;
     }
-    out.rest.extend(rest);
-    Ok(out)
+    out
 }
 
 impl Args {
+    /// The subcommand with cargo's built-in aliases expanded.
+    fn command(&self) -> &str {
+        canonical(self.sub.as_deref().unwrap_or(""))
+    }
+
     /// The profile directory name under `<target-dir>/<triple>/`.
     pub fn profile_dir(&self) -> String {
         match self.profile.as_deref() {
             Some("dev") | Some("test") => "debug".into(),
             Some("bench") => "release".into(),
             Some(p) => p.into(),
-            None if self.release || self.sub == "bench" => "release".into(),
+            None if self.release || self.command() == "bench" => "release".into(),
             None => "debug".into(),
         }
     }
 
     /// Whether cargo's profile probably has no debug info (release-like).
+    /// `install` builds release by default.
     fn release_like(&self) -> bool {
         self.release
-            || self.sub == "bench"
+            || matches!(self.command(), "bench" | "install")
             || self
                 .profile
                 .as_deref()
@@ -221,71 +271,95 @@ pub fn json_string_field(json: &str, key: &str) -> Option<String> {
 }
 
 pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
-    if args.is_empty()
-        || (args.iter().take(2).any(|a| a == "--help" || a == "-h") && !parse_sub_first(&args))
-    {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // `tagsan cargo --help` is ours; `tagsan cargo build --help` cargo's.
+    if matches!(
+        args.iter()
+            .find(|a| !a.starts_with('+'))
+            .map(String::as_str),
+        Some("-h" | "--help")
+    ) {
         print!("{}", cli::help(cli::CARGO_HELP));
         return Ok(ExitCode::SUCCESS);
     }
-    let parsed = parse(&args)?;
-    let rustc = toolchain::query(parsed.toolchain.as_deref()).map_err(Fail::new)?;
-    rustc.check_llvm().map_err(Fail::new)?;
-    if rustc.host != TARGET {
-        return Err(Fail::new(format!(
-            "tagsan supports {TARGET} only; this rustc's host is {}",
-            rustc.host
-        )));
-    }
-    if let Some(t) = parsed.target.as_deref().filter(|t| *t != TARGET) {
-        return Err(Fail::usage(format!(
-            "tagsan supports --target {TARGET} only, not {t}"
-        )));
-    }
-    let plugin = paths::plugin()?;
-    let runtime = paths::runtime()?;
+    let parsed = parse(&args);
+    // No subcommand (`tagsan cargo`, `--version`, `--list`): cargo's answer.
+    let Some(sub) = parsed.sub.as_deref() else {
+        let mut cmd = Command::new(&cargo);
+        cmd.args(&args);
+        return Err(cli::exec(global, cmd, ""));
+    };
+    let builds = !NO_BUILD.contains(&canonical(sub));
 
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // Every target must be tagsan's: what else would be built with the
+    // plugin but could not run with the x86_64 runtime.
+    let env_target = env::var("CARGO_BUILD_TARGET")
+        .ok()
+        .filter(|t| !t.is_empty());
+    let (targets, source) = if parsed.targets.is_empty() {
+        (env_target.iter().cloned().collect(), "CARGO_BUILD_TARGET=")
+    } else {
+        (parsed.targets.clone(), "--target ")
+    };
+    if let Some(t) = targets.iter().find(|t| *t != TARGET) {
+        return Err(Fail::usage(format!(
+            "tagsan supports --target {TARGET} only, not {source}{t}; build other targets with plain cargo"
+        )));
+    }
+
     let mut cmd = Command::new(&cargo);
-    cmd.args(parsed.toolchain.iter());
-    let (sub, rest) = parsed
-        .rest
-        .split_first()
-        .expect("parse put the subcommand first");
-    cmd.arg(sub);
-    if parsed.target.is_none() {
-        cmd.args(["--target", TARGET]);
+    cmd.args(&args);
+    // Environment, not flags: it reaches cargo wherever the subcommand
+    // puts its options, through aliases and external subcommands
+    // (`cargo nextest run` runs `cargo test` itself), as the same
+    // settings cargo reads from `--target` and `--target-dir`.
+    if parsed.targets.is_empty() {
+        cmd.env("CARGO_BUILD_TARGET", TARGET);
     }
     let mut out_dir = parsed.target_dir.as_ref().map(PathBuf::from);
     if parsed.target_dir.is_none() {
         if let Some(base) = workspace_target_dir(&cargo, &parsed) {
             let dir = base.join("tagsan");
-            cmd.arg("--target-dir").arg(&dir);
+            cmd.env("CARGO_TARGET_DIR", &dir);
             out_dir = Some(dir);
         }
     }
-    cmd.args(rest);
 
-    // RUSTFLAGS for the crates; RUSTDOCFLAGS for doctests, which link
-    // against the instrumented library and so need the runtime too.
-    for var in ["RUSTFLAGS", "RUSTDOCFLAGS"] {
-        let user = user_flags(var);
-        let mut flags = user.clone();
-        flags.extend(tagsan_rustflags(
-            &plugin,
-            &runtime,
-            &user,
-            parsed.release_like(),
-        ));
-        cmd.env(format!("CARGO_ENCODED_{var}"), flags.join("\x1f"));
+    let mut rustc_nightly = true;
+    if builds {
+        let rustc = toolchain::query(parsed.toolchain.as_deref()).map_err(Fail::new)?;
+        rustc.check_llvm().map_err(Fail::new)?;
+        if rustc.host != TARGET {
+            return Err(Fail::new(format!(
+                "tagsan supports {TARGET} only; this rustc's host is {}",
+                rustc.host
+            )));
+        }
+        rustc_nightly = rustc.is_nightly();
+        let plugin = paths::plugin()?;
+        let runtime = paths::runtime()?;
+        // RUSTFLAGS for the crates; RUSTDOCFLAGS for doctests, which link
+        // against the instrumented library and so need the runtime too.
+        for var in ["RUSTFLAGS", "RUSTDOCFLAGS"] {
+            let user = user_flags(var);
+            let mut flags = user.clone();
+            flags.extend(tagsan_rustflags(
+                &plugin,
+                &runtime,
+                &user,
+                parsed.release_like(),
+            ));
+            cmd.env(format!("CARGO_ENCODED_{var}"), flags.join("\x1f"));
+        }
     }
-    if !rustc.is_nightly() && env::var_os("RUSTC_BOOTSTRAP").is_none() {
+    if builds && !rustc_nightly && env::var_os("RUSTC_BOOTSTRAP").is_none() {
         cmd.env("RUSTC_BOOTSTRAP", "1");
     }
     let global = Global {
         verbose: global.verbose || parsed.verbose,
     };
 
-    if parsed.sub != "build" {
+    if parsed.command() != "build" {
         return Err(cli::exec(&global, cmd, ""));
     }
     let status = cli::status(&global, &mut cmd, "")?;
@@ -300,13 +374,6 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
     Ok(ExitCode::from(cli::exit_code(status)))
 }
 
-/// `tagsan cargo build --help` is cargo's help; `tagsan cargo --help` ours.
-fn parse_sub_first(args: &[String]) -> bool {
-    args.iter()
-        .find(|a| !a.starts_with('+'))
-        .is_some_and(|a| SUBCOMMANDS.contains(&a.as_str()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,13 +386,12 @@ mod tests {
     fn parses_what_matters() {
         let a = parse(&args(
             "+nightly run --release --target-dir=/t -p foo -- --target x",
-        ))
-        .unwrap();
+        ));
         assert_eq!(a.toolchain.as_deref(), Some("+nightly"));
-        assert_eq!(a.sub, "run");
+        assert_eq!(a.sub.as_deref(), Some("run"));
         assert!(a.release);
         assert_eq!(a.target_dir.as_deref(), Some("/t"));
-        assert_eq!(a.target, None, "arguments after -- are the program's");
+        assert!(a.targets.is_empty(), "arguments after -- are the program's");
         assert_eq!(a.profile_dir(), "release");
         assert_eq!(
             a.rest,
@@ -335,20 +401,26 @@ mod tests {
 
     #[test]
     fn profiles() {
-        assert_eq!(parse(&args("test")).unwrap().profile_dir(), "debug");
-        assert_eq!(parse(&args("bench")).unwrap().profile_dir(), "release");
+        assert_eq!(parse(&args("test")).profile_dir(), "debug");
+        assert_eq!(parse(&args("bench")).profile_dir(), "release");
+        assert_eq!(parse(&args("b -r")).profile_dir(), "release");
         assert_eq!(
-            parse(&args("build --profile custom"))
-                .unwrap()
-                .profile_dir(),
+            parse(&args("build --profile custom")).profile_dir(),
             "custom"
         );
     }
 
     #[test]
-    fn rejects_other_subcommands() {
-        assert!(parse(&args("check")).is_err());
-        assert!(parse(&args("")).is_err());
+    fn global_options_aliases_and_external_subcommands() {
+        let a = parse(&args("--config k=v -q b --target x86_64-unknown-linux-gnu"));
+        assert_eq!(a.sub.as_deref(), Some("b"));
+        assert_eq!(a.command(), "build");
+        assert_eq!(a.targets, vec!["x86_64-unknown-linux-gnu"]);
+        let a = parse(&args("nextest run --target a --target=b"));
+        assert_eq!(a.sub.as_deref(), Some("nextest"));
+        assert_eq!(a.targets, vec!["a", "b"]);
+        assert_eq!(parse(&args("--version")).sub, None);
+        assert_eq!(parse(&args("")).sub, None);
     }
 
     #[test]

@@ -22,10 +22,20 @@ pub struct Plan {
     pub compiles: bool,
     /// It links an executable: add the runtime.
     pub links_executable: bool,
+    /// It produces code: an object, a library or an executable.
+    pub builds: bool,
     /// The user chose their debug-info level (-g*).
     pub has_g: bool,
     /// The user chose about frame pointers.
     pub has_frame_pointer_choice: bool,
+    /// A `-x <lang>` other than `none` is in force after the last
+    /// argument: what tagsan appends must come after `-x none`.
+    pub lang_forced_at_end: bool,
+    /// The sanitizers enabled at the end (`-fsanitize=`, minus
+    /// `-fno-sanitize=`), in the order first given.
+    pub sanitizers: Vec<String>,
+    /// The target the user chose, if not x86_64 Linux: how they said it.
+    pub foreign_target: Option<String>,
 }
 
 /// Options whose value is the next argument (`-o out`, `-I dir`, ...).
@@ -100,6 +110,9 @@ pub fn plan(args: &[String]) -> Plan {
     let mut has_g = false;
     let mut has_fp = false;
     let mut lang_forced = false; // -x <lang> other than none
+    let mut sanitizers: Vec<String> = Vec::new();
+    let mut target: Option<(String, String)> = None; // (triple, as written)
+    let mut abi_flag: Option<&str> = None; // the last -m16/-m32/-mx32/-m64
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
@@ -135,6 +148,34 @@ pub fn plan(args: &[String]) -> Plan {
                     i += 1;
                 }
             }
+            "-target" | "--target" => {
+                if let Some(t) = args.get(i) {
+                    target = Some((t.clone(), format!("{a} {t}")));
+                    i += 1;
+                }
+            }
+            "-m16" | "-m32" | "-mx32" | "-m64" => abi_flag = Some(a),
+            _ if a.starts_with("--target=") => {
+                target = Some((a["--target=".len()..].to_string(), a.to_string()))
+            }
+            _ if a.starts_with("-fsanitize=") => {
+                for s in a["-fsanitize=".len()..]
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                {
+                    if !sanitizers.iter().any(|k| k == s) {
+                        sanitizers.push(s.to_string());
+                    }
+                }
+            }
+            _ if a.starts_with("-fno-sanitize=") => {
+                for s in a["-fno-sanitize=".len()..].split(',') {
+                    if s == "all" {
+                        sanitizers.clear();
+                    }
+                    sanitizers.retain(|k| k != s);
+                }
+            }
             _ if a.starts_with("-print-") || a.starts_with("--print-") => {
                 stop_before_link = true;
                 no_codegen = true;
@@ -164,12 +205,112 @@ pub fn plan(args: &[String]) -> Plan {
         }
     }
     let has_inputs = sources > 0 || link_inputs > 0;
+    let foreign_target = match (abi_flag, &target) {
+        (Some(m), _) if m != "-m64" => Some(m.to_string()),
+        (_, Some((t, written))) if !is_supported_triple(t) => Some(written.clone()),
+        _ => None,
+    };
     Plan {
         compiles: sources > 0 && !no_codegen,
         links_executable: has_inputs && !stop_before_link && !shared_or_relocatable,
+        builds: has_inputs && !no_codegen,
         has_g,
         has_frame_pointer_choice: has_fp,
+        lang_forced_at_end: lang_forced,
+        sanitizers,
+        foreign_target,
     }
+}
+
+/// Whether code for target triple `t` can run with the tagsan runtime:
+/// x86_64 (64-bit ABI) Linux with glibc, as the runtime is built.
+pub fn is_supported_triple(t: &str) -> bool {
+    let mut parts = t.split('-');
+    let arch = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    matches!(arch, "x86_64" | "amd64")
+        && rest.contains(&"linux")
+        && rest
+            .last()
+            .is_none_or(|env| *env == "linux" || *env == "gnu")
+}
+
+/// Sanitizers that cannot share a process with tagsan, and why. These are
+/// what clang refuses next to `-fsanitize=hwaddress`, plus those that
+/// bring their own allocator or shadow memory (`-fsanitize=leak` links a
+/// second malloc; `type` maps shadow where the tagged heap lives).
+const CONFLICTING_SANITIZERS: &[(&str, &str)] = &[
+    (
+        "address",
+        "another memory-error detector (ASan), with its own malloc and shadow memory",
+    ),
+    (
+        "hwaddress",
+        "LLVM's HWASan, which tagsan replaces (same checks, its own runtime)",
+    ),
+    ("kernel-address", "for kernel code, not user programs"),
+    ("kernel-hwaddress", "for kernel code, not user programs"),
+    ("kernel-memory", "for kernel code, not user programs"),
+    (
+        "thread",
+        "ThreadSanitizer, with its own malloc and shadow memory",
+    ),
+    (
+        "memory",
+        "MemorySanitizer, with its own malloc and shadow memory",
+    ),
+    ("leak", "LeakSanitizer, with its own malloc"),
+    (
+        "dataflow",
+        "DataFlowSanitizer, with its own malloc and shadow memory",
+    ),
+    (
+        "type",
+        "TypeSanitizer, whose shadow memory takes the tagged heap's addresses",
+    ),
+    (
+        "numerical",
+        "NumericalStabilitySanitizer, with its own malloc",
+    ),
+    (
+        "realtime",
+        "RealtimeSanitizer, whose malloc interceptors clash with tagsan's",
+    ),
+    ("scudo", "the Scudo allocator, a second malloc"),
+    ("memtag", "for AArch64 MTE, not x86_64"),
+    ("memtag-heap", "for AArch64 MTE, not x86_64"),
+    ("memtag-stack", "for AArch64 MTE, not x86_64"),
+    ("memtag-globals", "for AArch64 MTE, not x86_64"),
+];
+
+impl Plan {
+    /// Why tagsan cannot build this command line, as one line.
+    pub fn refusal(&self, llvm_compiler: &str) -> Option<String> {
+        if !self.builds {
+            // Preprocessing and probes (`-E`, `--version`, `-print-*`)
+            // produce no code: let clang answer.
+            return None;
+        }
+        for s in &self.sanitizers {
+            if let Some(why) = conflict(s) {
+                return Some(format!(
+                    "-fsanitize={s} cannot be combined with tagsan: it is {why}; remove it (-fsanitize=undefined, cfi, fuzzer and the like combine fine)"
+                ));
+            }
+        }
+        self.foreign_target.as_ref().map(|t| {
+            format!(
+                "tagsan instruments x86_64 Linux (glibc) code only, not {t}; build code for other targets with plain {llvm_compiler}"
+            )
+        })
+    }
+}
+
+fn conflict(sanitizer: &str) -> Option<&'static str> {
+    CONFLICTING_SANITIZERS
+        .iter()
+        .find(|(name, _)| *name == sanitizer)
+        .map(|(_, why)| *why)
 }
 
 /// `@file` arguments (CMake and libtool use them for long link lines): their
@@ -235,6 +376,12 @@ pub fn command(lang: Lang, args: &[String]) -> Result<Command, Fail> {
         Lang::C => paths::clang(),
         Lang::Cxx => paths::clangxx(),
     };
+    let name = compiler
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    if let Some(why) = plan.refusal(&name) {
+        return Err(Fail::new(why));
+    }
     let mut cmd = Command::new(compiler);
     if plan.compiles {
         cmd.arg(format!("-fpass-plugin={}", paths::plugin()?.display()));
@@ -252,18 +399,18 @@ pub fn command(lang: Lang, args: &[String]) -> Result<Command, Fail> {
     }
     cmd.args(args);
     if plan.links_executable {
+        // `-x c file.txt`: without `-x none` the archive would be
+        // compiled as C too.
+        if plan.lang_forced_at_end {
+            cmd.args(["-x", "none"]);
+        }
         cmd.args(paths::runtime()?.link_args());
     }
     Ok(cmd)
 }
 
 pub fn main(global: &Global, lang: Lang, args: Vec<String>) -> Result<ExitCode, Fail> {
-    if args.is_empty() {
-        return Err(Fail::usage(format!(
-            "no input files (usage: tagsan {} [clang arguments...]; see tagsan help cc)",
-            if lang == Lang::C { "cc" } else { "c++" }
-        )));
-    }
+    // No arguments at all: clang says `no input files` and exits 1.
     // `--help` is clang's; `tagsan cc --help` alone shows ours.
     if args.len() == 1 && (args[0] == "--help" || args[0] == "-h") {
         print!("{}", cli::help(cli::CC_HELP));

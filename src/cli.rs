@@ -40,6 +40,10 @@ impl Fail {
     pub fn quiet(code: u8) -> Fail {
         Fail { msg: None, code }
     }
+    /// The message, without the `tagsan: error:` prefix.
+    pub fn message(&self) -> &str {
+        self.msg.as_deref().unwrap_or("")
+    }
     pub fn report(self) -> ExitCode {
         if let Some(msg) = self.msg {
             eprintln!("tagsan: error: {msg}");
@@ -135,10 +139,15 @@ tagsan: a tag-based memory-safety sanitizer for C, C++ and Rust (x86_64 Linux)
 
 Usage: tagsan [-v] <command> [args...]
 
+Supports x86_64 Linux (glibc) only: other targets (--target=aarch64-...,
+-m32, wasm) are refused with an error.
+
 Commands:
   cc ...        compile and link C with tagsan (a drop-in for CC=)
   c++ ...       compile and link C++ with tagsan (a drop-in for CXX=)
-  cargo CMD ... cargo build|run|test|bench with tagsan on your crates
+  cargo CMD ... cargo (build, run, test, nextest...) with tagsan on your crates
+  run -- CMD    run a program tagsan did not build (python3, a stock binary)
+                with the shared runtime, for instrumented libraries it loads
   opt IN -o OUT run the tagsan pass alone on LLVM IR (opt-@LLVM@)
   doctor        check the set-up and say what to install or change
   help [CMD]    show help for a command
@@ -167,11 +176,21 @@ What is added:
   compiling (-c, -S, or a full build):  -fpass-plugin=<plugin>, plus -g and
       -fno-omit-frame-pointer unless you gave your own -g*/-f[no-]omit-frame-pointer
   linking an executable:  <libtagsan_rt.a> -Wl,--dynamic-list=<syms> -lpthread
-  -shared: the plugin but not the runtime (the executable provides it)
+      (after `-x none` when a -x <language> is in force)
+  -shared: the plugin but not the runtime (the executable provides it, or
+      `tagsan run` for programs tagsan did not build)
   -E, -M, -MM, -fsyntax-only, --version, -v alone: nothing (pass-through)
 
-Every argument is passed to clang unchanged and clang's exit code is
-tagsan's. `-v` and `--verbose` here are clang's; use `tagsan -v cc ...` or
+Refused with one line (exit 1):
+  -fsanitize=address, hwaddress, thread, memory, leak, dataflow, type,
+      numerical, realtime, scudo, memtag*, kernel-*: they bring their own
+      malloc or shadow memory (undefined, integer, nullability, cfi, kcfi,
+      safe-stack, fuzzer... combine fine)
+  targets other than x86_64 Linux with glibc: --target=aarch64-linux-gnu,
+      -target wasm32-..., -m32, -mx32 (build those with plain clang-@LLVM@)
+
+Every other argument is passed to clang unchanged and clang's exit code
+is tagsan's (with no arguments, clang's `no input files`, exit 1). `-v` and `--verbose` here are clang's; use `tagsan -v cc ...` or
 TAGSAN_VERBOSE=1 to see the clang command line tagsan runs.
 
 Environment: TAGSAN_CLANG, TAGSAN_CLANGXX choose the compilers;
@@ -179,12 +198,16 @@ TAGSAN_PASS_OPTIONS passes options to the pass (e.g. \"recover;no-reads\").
 ";
 
 pub const CARGO_HELP: &str = "\
-Usage: tagsan cargo [+toolchain] <build|run|test|bench> [cargo arguments...]
+Usage: tagsan cargo [+toolchain] <cargo subcommand> [cargo arguments...]
 
 Runs cargo with the tagsan plugin on your crates (not on build scripts or
-proc macros) and the tagsan runtime linked into executables and tests:
-  --target x86_64-unknown-linux-gnu     (unless you gave --target)
-  --target-dir <target>/tagsan          (unless you gave --target-dir), so a
+proc macros) and the tagsan runtime linked into executables and tests.
+Any subcommand: build, run, test, bench, their aliases b, r, t, your
+[alias]es and external ones (tagsan cargo nextest run). What is added is
+environment, so it reaches cargo however the subcommand calls it:
+  CARGO_BUILD_TARGET=x86_64-unknown-linux-gnu   (unless you gave --target;
+                                        other targets are refused)
+  CARGO_TARGET_DIR=<target>/tagsan      (unless you gave --target-dir), so a
                                         normal build is not invalidated
   CARGO_ENCODED_RUSTFLAGS = your RUSTFLAGS + -Zllvm-plugins=<plugin>
       -Cforce-frame-pointers=yes -Clink-arg=<libtagsan_rt.a>
@@ -193,10 +216,31 @@ proc macros) and the tagsan runtime linked into executables and tests:
        so reports show file:line)
   CARGO_ENCODED_RUSTDOCFLAGS = the same after your RUSTDOCFLAGS (doctests)
   RUSTC_BOOTSTRAP=1                     (a stable rustc needs it for -Z)
+Subcommands that compile nothing (clean, new, metadata, tree, fmt...)
+get only the target and target dir. With no subcommand (tagsan cargo,
+--version, --list) it is plain cargo.
 
 rustc's LLVM must be @LLVM@ (see `rustc -vV`); tagsan refuses otherwise.
 Binaries land in <target>/tagsan/x86_64-unknown-linux-gnu/<profile>/.
 Use `tagsan -v cargo ...` to see the cargo command and environment.
+";
+
+pub const RUN_HELP: &str = "\
+Usage: tagsan run [--] CMD [ARGS...]
+
+Runs CMD with the shared tagsan runtime preloaded:
+  LD_PRELOAD=<libtagsan_rt.so>[:your LD_PRELOAD] CMD ARGS...
+for programs tagsan did not build that load instrumented code: a Python
+C extension (built with tagsan cc -shared, loaded by import or ctypes),
+a plugin dlopen'ed by a stock binary. The whole process then allocates
+from the tagged heap and the library's bugs are reported with its
+file:line. Child processes inherit LD_PRELOAD.
+
+The runtime must be the process's allocator: it checks at start-up that
+malloc, calloc and realloc are its own, and stops with one line naming
+the library that comes first otherwise (an allocator earlier in
+LD_PRELOAD, or the runtime loaded by dlopen). Programs built by
+tagsan cc carry their own runtime and need no tagsan run.
 ";
 
 pub const OPT_HELP: &str = "\
@@ -233,6 +277,7 @@ pub fn help_for(topic: &str) -> Option<String> {
         "cc" | "c++" | "cxx" => CC_HELP,
         "cargo" => CARGO_HELP,
         "opt" => OPT_HELP,
+        "run" => RUN_HELP,
         "doctor" => DOCTOR_HELP,
         "help" => MAIN_HELP,
         _ => return None,

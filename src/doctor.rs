@@ -166,6 +166,18 @@ pub fn main(global: &Global, args: Vec<String>) -> Result<ExitCode, Fail> {
         }
     };
 
+    // Only `tagsan run` needs the shared runtime.
+    if runtime {
+        match paths::shared_runtime() {
+            Ok(so) => r.line(Level::Ok, "shared rt", so.display().to_string()),
+            Err(e) => r.line(
+                Level::Warn,
+                "shared rt",
+                format!("{}; needed only for `tagsan run`", e.message()),
+            ),
+        }
+    }
+
     // Rust: only `tagsan cargo` needs it, so problems here are warnings.
     match toolchain::query(None) {
         Ok(rustc) => match rustc.check_llvm() {

@@ -7,6 +7,8 @@
 //! - `cc`: `tagsan cc` / `tagsan c++`, a drop-in C/C++ compiler.
 //! - `cargo`: `tagsan cargo build|run|test|bench`.
 //! - `opt`: `tagsan opt`, the pass alone.
+//! - `run`: `tagsan run -- CMD`, a program we did not build with the
+//!   shared runtime preloaded.
 //! - `doctor`: `tagsan doctor`, checks the set-up.
 //! - `toolchain`: what `rustc -vV` says.
 
@@ -16,6 +18,7 @@ mod cli;
 mod doctor;
 mod opt;
 mod paths;
+mod run;
 mod toolchain;
 
 use std::process::ExitCode;
@@ -88,6 +91,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Fail> {
         "c++" | "cxx" => cc::main(&global, cc::Lang::Cxx, rest),
         "cargo" => cargo::main(&global, rest),
         "opt" => opt::main(&global, rest),
+        "run" => run::main(&global, rest),
         "doctor" => doctor::main(&global, rest),
         "help" => match rest.first().map(String::as_str) {
             None => {
@@ -103,7 +107,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Fail> {
             },
         },
         other => Err(Fail::usage(format!(
-            "unknown subcommand '{other}' (expected cc, c++, cargo, opt, doctor or help; see tagsan --help)"
+            "unknown subcommand '{other}' (expected cc, c++, cargo, run, opt, doctor or help; see tagsan --help)"
         ))),
     }
 }

@@ -1,6 +1,7 @@
-//! Where things are: the plugin and the runtime live next to the `tagsan`
-//! executable (`target/release/` after `cargo build --release --workspace`,
-//! or `<prefix>/lib/tagsan/` next to `<prefix>/bin/tagsan` when installed);
+//! Where things are: the plugin and the runtime live together in one
+//! folder, `$TAGSAN_HOME` or next to the `tagsan` executable
+//! (`target/release/` after `cargo build --release --workspace`, or
+//! `<prefix>/lib/tagsan/` next to `<prefix>/bin/tagsan` when installed);
 //! the LLVM 22 tools are on PATH or in /usr/lib/llvm-22/bin.
 
 use std::env;
@@ -13,17 +14,19 @@ use crate::cli::Fail;
 pub const PLUGIN: &str = "libtagsan_pass.so";
 pub const RUNTIME: &str = "libtagsan_rt.a";
 pub const DYNAMIC_LIST: &str = "libtagsan_rt.syms";
+pub const SHARED_RUNTIME: &str = "libtagsan_rt.so";
+
+/// The files of a tagsan folder, as said in errors.
+const FOLDER_FILES: &str = "libtagsan_pass.so, libtagsan_rt.a, libtagsan_rt.syms, libtagsan_rt.so";
 
 /// How to get the plugin and runtime built, said in errors.
 pub const BUILD_HINT: &str =
     "build them with `cargo build --release --workspace` in the tagsan checkout";
 
-/// The directories searched for the plugin and the runtime, best first.
-pub fn artifact_dirs() -> Vec<PathBuf> {
+/// The folders where a tagsan folder may be, next to the executable, best
+/// first.
+fn folders_near_exe() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
-    if let Some(dir) = env::var_os("TAGSAN_HOME") {
-        dirs.push(PathBuf::from(dir));
-    }
     if let Ok(exe) = env::current_exe() {
         let exe = exe.canonicalize().unwrap_or(exe);
         if let Some(dir) = exe.parent() {
@@ -38,10 +41,43 @@ pub fn artifact_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// Finds one artifact: `TAGSAN_<VAR>` if set, else the first directory of
-/// [`artifact_dirs`] that has it.
+/// The one folder every tagsan file comes from: `$TAGSAN_HOME` when set
+/// (and then only it: a file missing there is an error, never looked for
+/// elsewhere), else the first folder near the executable that holds any
+/// of them. Files of one build are never mixed with another's.
+pub fn home() -> Result<PathBuf, String> {
+    if let Some(dir) = env::var_os("TAGSAN_HOME").filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        return if dir.is_dir() {
+            Ok(dir)
+        } else {
+            Err(format!(
+                "TAGSAN_HOME={} is not a folder; point it at a folder holding {FOLDER_FILES}, or unset it to use the files next to tagsan",
+                dir.display()
+            ))
+        };
+    }
+    let dirs = folders_near_exe();
+    dirs.iter()
+        .find(|d| {
+            [PLUGIN, RUNTIME, DYNAMIC_LIST, SHARED_RUNTIME]
+                .iter()
+                .any(|f| d.join(f).is_file())
+        })
+        .cloned()
+        .ok_or_else(|| {
+            let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            format!(
+                "the tagsan files ({FOLDER_FILES}) are not next to tagsan (looked in {}); {BUILD_HINT}, or set TAGSAN_HOME",
+                looked.join(", ")
+            )
+        })
+}
+
+/// Finds one file: `$<var>` if that is set (one file, for tests and odd
+/// installs), else `name` in [`home`].
 pub fn find(name: &str, var: &str) -> Result<PathBuf, String> {
-    if let Some(path) = env::var_os(var) {
+    if let Some(path) = env::var_os(var).filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
         return if path.is_file() {
             Ok(path)
@@ -49,18 +85,29 @@ pub fn find(name: &str, var: &str) -> Result<PathBuf, String> {
             Err(format!("{var}={} does not exist", path.display()))
         };
     }
-    let dirs = artifact_dirs();
-    for dir in &dirs {
-        let p = dir.join(name);
-        if p.is_file() {
-            return Ok(p);
-        }
+    in_home(name)
+}
+
+/// `name` in [`home`], or why it is not there.
+fn in_home(name: &str) -> Result<PathBuf, String> {
+    let home = home()?;
+    let p = home.join(name);
+    if p.is_file() {
+        return Ok(p);
     }
-    let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-    Err(format!(
-        "{name} not found (looked in {}); {BUILD_HINT}",
-        looked.join(", ")
-    ))
+    Err(
+        if env::var_os("TAGSAN_HOME").is_some_and(|d| !d.is_empty()) {
+            format!(
+            "TAGSAN_HOME={} has no {name} (a tagsan folder holds {FOLDER_FILES}); point TAGSAN_HOME at a complete one, or unset it to use the files next to tagsan",
+            home.display()
+        )
+        } else {
+            format!(
+                "{name} is missing from {}, where the other tagsan files are; {BUILD_HINT}",
+                home.display()
+            )
+        },
+    )
 }
 
 /// The pass plugin.
@@ -88,6 +135,24 @@ pub fn runtime() -> Result<Runtime, Fail> {
         archive,
         dynamic_list,
     })
+}
+
+/// The shared runtime (`tagsan run`): beside `$TAGSAN_RUNTIME` if that
+/// names the archive, else in [`home`].
+pub fn shared_runtime() -> Result<PathBuf, Fail> {
+    if env::var_os("TAGSAN_RUNTIME").is_some_and(|p| !p.is_empty()) {
+        let archive = find(RUNTIME, "TAGSAN_RUNTIME").map_err(Fail::new)?;
+        let so = archive.with_file_name(SHARED_RUNTIME);
+        return if so.is_file() {
+            Ok(so)
+        } else {
+            Err(Fail::new(format!(
+                "{SHARED_RUNTIME} is missing next to {}; {BUILD_HINT}",
+                archive.display()
+            )))
+        };
+    }
+    in_home(SHARED_RUNTIME).map_err(Fail::new)
 }
 
 /// The runtime's public headers (`tagsan.h`), installed beside the

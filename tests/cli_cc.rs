@@ -304,16 +304,244 @@ fn compiler_errors_and_exit_codes_pass_through() {
 }
 
 #[test]
-fn cc_help_and_missing_inputs() {
+fn cc_help_and_no_arguments_like_clang() {
     let help = check(tagsan().args(["cc", "--help"]));
     assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: tagsan cc"));
-    let r = run_cmd(tagsan().arg("cc"));
-    assert_eq!(r.code, Some(2));
-    assert!(
-        r.stderr.starts_with("tagsan: error: no input files") && r.stderr.lines().count() == 1,
-        "{}",
-        r.stderr
+    // No arguments: what clang itself says and exits with.
+    let clang = run_cmd(&mut Command::new(llvm_tool("clang")));
+    for sub in ["cc", "c++"] {
+        let r = run_cmd(tagsan().arg(sub));
+        assert_eq!(r.code, clang.code, "tagsan {sub}: {}", r.stderr);
+        assert_eq!(r.code, Some(1));
+        assert!(
+            r.stderr.contains("error: no input files") && r.stderr.lines().count() == 1,
+            "tagsan {sub}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn forced_language_inputs_and_stdin_link_the_runtime() {
+    // `-x c` applies to every later input: the runtime archive tagsan
+    // appends must come after `-x none`, or clang compiles it as C.
+    let dir = scratch("cc-forced-language");
+    let src = repo().join("examples/c/heap-overflow.c");
+    let txt = dir.join("program.txt");
+    std::fs::copy(&src, &txt).unwrap();
+    let exe = dir.join("from-txt");
+    check(
+        tagsan()
+            .args(["cc", "-x", "c"])
+            .arg(&txt)
+            .arg("-o")
+            .arg(&exe),
     );
+    let r = run_exe(&exe, &[], &[]);
+    r.assert_report("heap-buffer-overflow");
+    r.assert_stderr_has(&format!("program.txt:{}", marker_line(&src, "// BUG:")));
+    // From standard input, as configure scripts do (`-xc` spelled joined).
+    for (flag, name) in [(&["-x", "c"][..], "stdin-x"), (&["-xc"][..], "stdin-xc")] {
+        let exe = dir.join(name);
+        let r = run_cmd(
+            Command::new("sh")
+                .arg("-c")
+                .arg(r#"exec "$0" cc "$@" - -o "$OUT" < "$SRC""#)
+                .arg(tagsan_bin())
+                .args(flag)
+                .env("OUT", &exe)
+                .env("SRC", &src)
+                .env_remove("TAGSAN_HOME")
+                .env_remove("TAGSAN_RUNTIME"),
+        );
+        r.assert_success();
+        let r = run_exe(&exe, &[], &[]);
+        r.assert_report("heap-buffer-overflow");
+        r.assert_stderr_has(&format!("<stdin>:{}", marker_line(&src, "// BUG:")));
+    }
+}
+
+#[test]
+fn conflicting_sanitizers_are_refused_combinable_ones_work() {
+    let dir = scratch("cc-sanitizers");
+    let src = repo().join("examples/c/heap-overflow.c");
+    for (args, named) in [
+        (&["-fsanitize=address"][..], "-fsanitize=address"),
+        (&["-fsanitize=hwaddress"], "-fsanitize=hwaddress"),
+        (&["-fsanitize=thread"], "-fsanitize=thread"),
+        (&["-fsanitize=memory"], "-fsanitize=memory"),
+        (&["-fsanitize=kernel-address"], "-fsanitize=kernel-address"),
+        (&["-fsanitize=leak"], "-fsanitize=leak"),
+        (&["-fsanitize=undefined,address"], "-fsanitize=address"),
+        (
+            &["-fsanitize=undefined", "-fsanitize=memory"],
+            "-fsanitize=memory",
+        ),
+        (&["-c", "-fsanitize=thread"], "-fsanitize=thread"),
+    ] {
+        let r = run_cmd(
+            tagsan()
+                .arg("cc")
+                .args(args)
+                .arg(&src)
+                .arg("-o")
+                .arg(dir.join("x")),
+        );
+        assert_eq!(r.code, Some(1), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with(&format!(
+                "tagsan: error: {named} cannot be combined with tagsan"
+            )) && r.stderr.lines().count() == 1,
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    // Combinable: UBSan and friends, and a sanitizer turned off again.
+    for (args, name) in [
+        (&["-fsanitize=undefined"][..], "ubsan"),
+        (&["-fsanitize=integer,nullability"], "integer"),
+        (
+            &["-fsanitize=address", "-fno-sanitize=address"],
+            "off-again",
+        ),
+        (&["-fsanitize=safe-stack"], "safe-stack"),
+    ] {
+        let exe = dir.join(name);
+        check(tagsan().arg("cc").args(args).arg(&src).arg("-o").arg(&exe));
+        let r = run_exe(&exe, &[], &[]);
+        r.assert_report("heap-buffer-overflow");
+        r.assert_stderr_has(&marked_location(&src, "// BUG:"));
+    }
+}
+
+#[test]
+fn targets_other_than_x86_64_linux_are_refused() {
+    let dir = scratch("cc-targets");
+    let src = repo().join("examples/c/heap-overflow.c");
+    for args in [
+        &["--target=aarch64-linux-gnu"][..],
+        &["-target", "aarch64-linux-gnu"],
+        &["--target", "riscv64-linux-gnu"],
+        &["-m32"],
+        &["-mx32"],
+        &["--target=x86_64-linux-gnux32"],
+        &["--target=wasm32-unknown-unknown"],
+        &["--target=x86_64-pc-windows-msvc"],
+    ] {
+        let r = run_cmd(
+            tagsan()
+                .arg("cc")
+                .args(args)
+                .arg("-c")
+                .arg(&src)
+                .arg("-o")
+                .arg(dir.join("x.o")),
+        );
+        assert_eq!(r.code, Some(1), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with(
+                "tagsan: error: tagsan instruments x86_64 Linux (glibc) code only, not "
+            ) && r.stderr.contains(args.last().unwrap())
+                && r.stderr.lines().count() == 1,
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    // x86_64 Linux spelled out, or -m32 undone by -m64: built and checked.
+    for (args, name) in [
+        (&["--target=x86_64-linux-gnu"][..], "triple"),
+        (&["-m32", "-m64"], "m64"),
+    ] {
+        let exe = dir.join(name);
+        check(tagsan().arg("cc").args(args).arg(&src).arg("-o").arg(&exe));
+        run_exe(&exe, &[], &[]).assert_report("heap-buffer-overflow");
+    }
+    // Questions about another target are clang's to answer.
+    let r = run_cmd(tagsan().args(["cc", "--target=aarch64-linux-gnu", "-print-target-triple"]));
+    r.assert_success();
+    assert!(r.stdout.starts_with("aarch64"), "{}", r.stdout);
+}
+
+#[test]
+fn tagsan_home_without_the_files_stops_with_one_line() {
+    let dir = scratch("cc-tagsan-home");
+    let src = repo().join("examples/c/heap-overflow.c");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    // Only the plugin: compiling works from it, linking must not take
+    // the runtime from somewhere else.
+    let partial = dir.join("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::copy(plugin(), partial.join("libtagsan_pass.so")).unwrap();
+    for (home, missing) in [
+        (empty.clone(), "libtagsan_pass.so"),
+        (partial.clone(), "libtagsan_rt.a"),
+        (dir.join("nonexistent"), ""),
+    ] {
+        let r = run_cmd(
+            tagsan()
+                .arg("cc")
+                .arg(&src)
+                .arg("-o")
+                .arg(dir.join("x"))
+                .env("TAGSAN_HOME", &home),
+        );
+        assert_eq!(r.code, Some(1), "{}: {}", home.display(), r.stderr);
+        let expect = if missing.is_empty() {
+            format!(
+                "tagsan: error: TAGSAN_HOME={} is not a folder",
+                home.display()
+            )
+        } else {
+            format!(
+                "tagsan: error: TAGSAN_HOME={} has no {missing}",
+                home.display()
+            )
+        };
+        assert!(
+            r.stderr.starts_with(&expect) && r.stderr.lines().count() == 1,
+            "{}",
+            r.stderr
+        );
+        assert!(!dir.join("x").exists(), "a program was built anyway");
+    }
+    let obj = dir.join("x.o");
+    check(
+        tagsan()
+            .args(["cc", "-c"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj)
+            .env("TAGSAN_HOME", &partial),
+    );
+    // A complete copy is used as it is.
+    let full = dir.join("full");
+    std::fs::create_dir_all(&full).unwrap();
+    for f in [
+        "libtagsan_pass.so",
+        "libtagsan_rt.a",
+        "libtagsan_rt.syms",
+        "libtagsan_rt.so",
+    ] {
+        std::fs::copy(artifacts().join(f), full.join(f)).unwrap();
+    }
+    let out = check(
+        tagsan()
+            .args(["-v", "cc"])
+            .arg(&src)
+            .arg("-o")
+            .arg(dir.join("y"))
+            .env("TAGSAN_HOME", &full),
+    );
+    let line = printed_command(&String::from_utf8_lossy(&out.stderr));
+    assert!(
+        line.contains(&format!(
+            "-fpass-plugin={}/libtagsan_pass.so",
+            full.display()
+        )) && line.contains(&format!("{}/libtagsan_rt.a", full.display())),
+        "{line}"
+    );
+    run_exe(&dir.join("y"), &[], &[]).assert_report("heap-buffer-overflow");
 }
 
 #[test]

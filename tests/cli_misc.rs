@@ -10,7 +10,7 @@ use common::*;
 fn help_for_every_subcommand() {
     let main = run_cmd(tagsan().arg("--help"));
     main.assert_success();
-    for sub in ["cc", "c++", "cargo", "opt", "doctor"] {
+    for sub in ["cc", "c++", "cargo", "run", "opt", "doctor"] {
         assert!(
             main.stdout.contains(&format!("  {sub} ")),
             "`{sub}` missing from tagsan --help"
@@ -22,6 +22,8 @@ fn help_for_every_subcommand() {
         (&["cargo", "--help"], "Usage: tagsan cargo"),
         (&["opt", "--help"], "Usage: tagsan opt"),
         (&["doctor", "--help"], "Usage: tagsan doctor"),
+        (&["run", "--help"], "Usage: tagsan run"),
+        (&["help", "run"], "Usage: tagsan run"),
         (&["help", "cargo"], "Usage: tagsan cargo"),
         (&["help"], "Usage: tagsan [-v] <command>"),
     ] {

@@ -14,6 +14,9 @@ pub const RUNTIME_PREFIXES: [&str; 2] = ["__hwasan_", "__tagsan_"];
 pub const INIT: &str = "__hwasan_init";
 /// Thread-local word compiler-rt's HWASan output refers to.
 pub const TLS: &str = "__hwasan_tls";
+/// The shared runtime's `DT_INIT` (`libtagsan_rt.so` only): checks that
+/// the preloaded runtime is the process's allocator, then initialises.
+pub const PRELOAD_INIT: &str = "__tagsan_preload_init";
 /// `ptr __hwasan_memcpy(ptr dst, ptr src, i64 len)`.
 pub const MEMCPY: &str = "__hwasan_memcpy";
 /// `ptr __hwasan_memmove(ptr dst, ptr src, i64 len)`.

@@ -24,6 +24,7 @@
 //! | `unwind`        | the fast frame-pointer unwinder                          |
 //! | `symbolize`     | in-process DWARF symbolization                            |
 //! | `report`        | classifying and printing errors                           |
+//! | `preload`       | the shared runtime (`LD_PRELOAD`): its link-order check |
 //! | `output`        | stderr / `log_path`, without allocating from the user heap|
 
 pub mod layout;
@@ -39,6 +40,7 @@ pub mod interceptors;
 pub mod internal_alloc;
 pub mod mapping;
 pub mod output;
+pub mod preload;
 pub mod report;
 pub mod shadow;
 pub mod stack_depot;

@@ -221,8 +221,10 @@ unsafe fn walk_uninit(
         let next = *(fp as *const usize);
         let ret = *((fp + 8) as *const usize);
         // Return addresses below the first page are garbage (and 0 marks the
-        // outermost frame of a thread).
-        if ret < 4096 {
+        // outermost frame of a thread), and so is one inside the stack: the
+        // record was a stack slot of code without frame pointers (libffi
+        // called from python3), not a frame.
+        if ret < 4096 || bounds.contains(ret) {
             break;
         }
         out[n].write(ret);
