@@ -267,6 +267,17 @@ fn runtime_not_first_is_one_clear_line() {
         "`malloc` comes from the executable {} itself",
         own.display()
     ));
+    // verify_link_order=0: the runtime stays dormant and the program runs.
+    let r = run_within(
+        tagsan()
+            .args(["run", "--"])
+            .arg(&own)
+            .arg(&lib)
+            .env_remove("LD_PRELOAD")
+            .env("TAGSAN_OPTIONS", "verify_link_order=0"),
+        Duration::from_secs(120),
+    );
+    r.assert_clean();
     // Loaded by dlopen, after libc: libc's malloc is the process's.
     let so = shared_runtime();
     let r = run_within(

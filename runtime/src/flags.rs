@@ -243,6 +243,9 @@ flags! {
         => "object caches (`runtime/include/tagsan.h`): delay the retag of a freed `TYPESAFE_BY_RCU` object until a grace period has passed";
     warn_rcu_without_ctor: bool = true
         => "object caches: warn when a `TYPESAFE_BY_RCU` cache has no constructor";
+    /// ASan's `verify_asan_link_order`: see `preload.rs`.
+    verify_link_order: bool = true
+        => "shared runtime (`tagsan run`): stop with one line when the runtime is not the process's allocator; `0` leaves it dormant (no detection in that process)";
     /// Print the options table at start-up (`TAGSAN_OPTIONS=help=1`).
     help: bool = false
         => "print this table of options at start-up";
@@ -263,8 +266,15 @@ pub fn flags() -> &'static Flags {
     unsafe { &*FLAGS.0.get() }
 }
 
-/// Parses `TAGSAN_OPTIONS` into the flags in force. Called once by `init`.
+/// Parses `TAGSAN_OPTIONS` into the flags in force. Called by `init`, and
+/// before it by the shared runtime's link-order check; only the first call
+/// parses (so warnings are printed once).
 pub fn init_from_env() {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static PARSED: AtomicBool = AtomicBool::new(false);
+    if PARSED.swap(true, Ordering::AcqRel) {
+        return;
+    }
     let mut f = Flags::DEFAULT;
     // SAFETY: getenv returns null or a NUL-terminated string owned by libc.
     let env = unsafe { libc::getenv(c"TAGSAN_OPTIONS".as_ptr()) };

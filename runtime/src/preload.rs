@@ -29,7 +29,9 @@
 //! whatever the winner does not define (`posix_memalign`, `reallocarray`,
 //! `malloc_usable_size`, `operator new`...) would still be the runtime's,
 //! and blocks of one heap would reach the other's `free`. So it stops with
-//! one line naming the winner and saying what to do.
+//! one line naming the winner and saying what to do; with
+//! `verify_link_order=0` (for a build under `tagsan run` that also starts
+//! programs with their own allocator, like rustc) it stays dormant instead.
 //!
 //! If the executable carries its own runtime (it was built by `tagsan cc`
 //! and run under `tagsan run` anyway), that one serves every call and the
@@ -131,7 +133,13 @@ pub extern "C" fn __tagsan_preload_init() {
     match verdict() {
         Verdict::Serve => crate::init::ensure_init(),
         Verdict::Dormant => {}
-        Verdict::NotFirst(name) => not_first(name),
+        Verdict::NotFirst(name) => {
+            // Options are parsed here, before `init`, only on this path.
+            crate::flags::init_from_env();
+            if crate::flags::flags().verify_link_order {
+                not_first(name)
+            }
+        }
     }
 }
 

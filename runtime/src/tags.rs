@@ -2,10 +2,12 @@
 //!
 //! Tag 0 is alias 0, the runtime's untagged view, and matches the shadow of
 //! never-allocated memory; the allocator only hands it out when tagging is
-//! disabled. A new chunk's tag differs from its live neighbours' tags (small
-//! chunks: read from the adjacent chunks' metadata; large ones: from the
-//! memory tag just before and just after the extent), so a linear overflow
-//! into the next chunk always mismatches whatever `tag_bits`, and from the
+//! disabled. A new chunk's tag differs from its neighbours' tags (small
+//! chunks: the adjacent chunks' last tags from their metadata, live or
+//! freed; large ones: the memory tag just before and just after the
+//! extent), so a linear overflow into the next chunk always mismatches
+//! whatever `tag_bits` and never reads as a use after free of a freed
+//! neighbour, and from the
 //! chunk's own previous tag, so a stale pointer to the chunk's last life
 //! mismatches too.
 //!

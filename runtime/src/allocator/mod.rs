@@ -221,25 +221,27 @@ fn choose_tag(addr: usize, span: usize, previous: u8) -> u8 {
 /// The tag for chunk `idx` of class `c`: as `choose_tag`, but the
 /// neighbours' tags come from their metadata (next to this chunk's own, so
 /// usually in the same cache line) rather than from shadow and, for short
-/// granules, the neighbour's memory. A neighbour that is not live imposes
-/// nothing; one whose block does not reach this chunk is avoided needlessly
-/// but harmlessly.
+/// granules, the neighbour's memory. A freed neighbour's last tag is
+/// avoided too: otherwise an overflow off this block into the freed one
+/// would match the freed block's tag and read as a use after free of it.
+/// A never-used neighbour imposes nothing; one whose block does not reach
+/// this chunk is avoided needlessly but harmlessly.
 #[inline]
 fn choose_small_tag(c: usize, idx: usize, m: &metadata::Meta) -> u8 {
     if !tagging() {
         return 0;
     }
-    let live_tag = |i: usize| {
+    let last_tag = |i: usize| {
         let w = metadata::meta(c, i).load();
-        if w.state() == ChunkState::Live {
-            w.tag()
-        } else {
+        if w.state() == ChunkState::Unused {
             0
+        } else {
+            w.tag()
         }
     };
-    let before = if idx > 0 { live_tag(idx - 1) } else { 0 };
+    let before = if idx > 0 { last_tag(idx - 1) } else { 0 };
     let after = if idx + 1 < capacity(c) {
-        live_tag(idx + 1)
+        last_tag(idx + 1)
     } else {
         0
     };

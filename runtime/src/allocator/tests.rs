@@ -129,6 +129,41 @@ fn neighbours_never_share_a_tag() {
 }
 
 #[test]
+fn a_new_block_never_takes_a_freed_neighbours_last_tag() {
+    // Fresh chunks come in address order: a, b, then c right after b.
+    // With b freed (and held in quarantine), c is a new block next to a
+    // freed one: it must not carry b's tag, or an overflow off c into b
+    // would read as a use after free of b.
+    let mut keep = Vec::new();
+    let mut checked = 0;
+    for _ in 0..2000 {
+        let a = malloc(48);
+        let b = malloc(48);
+        free(b);
+        let c = malloc(48);
+        let cc = chunk_at(c).unwrap();
+        for n in [chunk_before(&cc), chunk_after(&cc)].into_iter().flatten() {
+            if n.state == ChunkState::Freed {
+                assert_ne!(
+                    n.tag, cc.tag,
+                    "{:#x} next to freed {:#x}",
+                    cc.begin, n.begin
+                );
+                checked += 1;
+            }
+        }
+        keep.extend([a, c]);
+    }
+    assert!(
+        checked > 1000,
+        "enough freed neighbours checked ({checked})"
+    );
+    for p in keep {
+        free(p);
+    }
+}
+
+#[test]
 fn free_retags_the_whole_chunk() {
     let p = malloc(40);
     let c = chunk_at(p).unwrap();
