@@ -31,6 +31,7 @@ pub fn current_tid() -> u32 {
 extern "C" fn on_exit(_value: *mut libc::c_void) {
     crate::cache::magazine::thread_exit();
     crate::allocator::thread_exit();
+    crate::history::thread_exit();
 }
 
 /// Creates the thread-exit key (at init, so it is one of the first keys:

@@ -396,7 +396,10 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
         };
     }
     crate::shadow::set(chunk, size_of_class(c), SHADOW_FREED);
-    m.free_stack.store(capture(origin), Ordering::Relaxed);
+    let free_stack = capture(origin);
+    m.free_stack.store(free_stack, Ordering::Relaxed);
+    let alloc_stack = StackId(m.alloc_stack.load(Ordering::Relaxed));
+    crate::history::record_free(p, w.size(), alloc_stack, StackId(free_stack));
     thread_cache::quarantine(c, idx as u32);
 }
 
@@ -404,7 +407,12 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
 fn deallocate_large(p: usize, off: usize, tag: u8, kind: AllocKind, origin: Origin) {
     let stack = capture(origin);
     match large::free(off, tag, stack) {
-        large::FreeResult::Freed { kind: allocated } => {
+        large::FreeResult::Freed {
+            kind: allocated,
+            requested,
+            alloc_stack,
+        } => {
+            crate::history::record_free(p, requested, StackId(alloc_stack), StackId(stack));
             if kind != allocated && crate::flags::flags().alloc_dealloc_mismatch {
                 crate::report::alloc_dealloc_mismatch(p, allocated, kind, origin);
             }

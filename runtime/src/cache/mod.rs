@@ -100,6 +100,12 @@ pub struct Stats {
     pub objects_per_slab: u64,
 }
 
+impl core::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Cache({:?})", self.name())
+    }
+}
+
 impl Cache {
     pub fn name(&self) -> &str {
         core::str::from_utf8(&self.name[..self.name_len]).unwrap_or("?")
@@ -385,28 +391,30 @@ pub fn free(cache: &'static Cache, ptr: *mut u8, origin: Origin) {
     let Some(s) = slab::lookup(p).filter(|s| {
         core::ptr::eq(s.cache, cache) && s.state.load(Ordering::Acquire) == slab::ACTIVE
     }) else {
-        return crate::report::invalid_free(p, origin);
+        return crate::report::invalid_cache_free(cache, p, origin);
     };
     let obj = untag(p);
     let idx = s.index_of(obj);
     if (obj - s.base) % cache.geometry.stride != 0 || idx >= s.geometry.count {
-        return crate::report::invalid_free(p, origin);
+        return crate::report::invalid_cache_free(cache, p, origin);
     }
     let m = &s.objs[idx];
     if m.tag.load(Ordering::Relaxed) != ptr_tag(p) {
-        return crate::report::invalid_free(p, origin);
+        return crate::report::invalid_cache_free(cache, p, origin);
     }
     if m.state
         .compare_exchange(slab::LIVE, slab::FREE, Ordering::AcqRel, Ordering::Relaxed)
         .is_err()
     {
         return match m.state.load(Ordering::Relaxed) {
-            slab::UNUSED => crate::report::invalid_free(p, origin),
+            slab::UNUSED => crate::report::invalid_cache_free(cache, p, origin),
             _ => crate::report::double_free(p, origin),
         };
     }
-    m.free_stack
-        .store(stack_depot::capture(origin).0, Ordering::Relaxed);
+    let free_stack = stack_depot::capture(origin);
+    m.free_stack.store(free_stack.0, Ordering::Relaxed);
+    let alloc_stack = stack_depot::StackId(m.alloc_stack.load(Ordering::Relaxed));
+    crate::history::record_free(p, cache.geometry.object_size, alloc_stack, free_stack);
     if cache.is_rcu() {
         if crate::flags::flags().slab_rcu_debug {
             m.state.store(slab::FREE_PENDING, Ordering::Release);

@@ -218,11 +218,17 @@ pub fn lookup(addr: usize) -> Option<&'static Slab> {
     slab.contains(crate::layout::untag(addr)).then_some(slab)
 }
 
-/// Runs `f` on the slab record covering `addr` while no record can be
-/// dropped (reports: the record may be a released one).
-pub fn with_slab<R>(addr: usize, f: impl FnOnce(&Slab) -> R) -> Option<R> {
+/// Runs `f` while no slab record can be dropped, so it may `lookup` any
+/// number of records, released ones included (reports).
+pub fn with_records<R>(f: impl FnOnce() -> R) -> R {
     let _region = REGION.lock();
-    lookup(addr).map(f)
+    f()
+}
+
+/// Whether heap address `addr` (any alias) is in the caches' part of the
+/// heap.
+pub fn in_cache_region(addr: usize) -> bool {
+    crate::layout::is_heap(addr) && slot_of(crate::layout::heap_offset(addr)).is_some()
 }
 
 /// Reserves heap offsets for a slab of `bytes` and publishes `slab` (whose

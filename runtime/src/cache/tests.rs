@@ -94,9 +94,10 @@ fn rcu_free_keeps_the_tag_and_shrink_waits_for_a_grace_period() {
         Some(0),
         "released after the grace period"
     );
-    let f = describe::classify(p as usize, 8, ptr_tag(p as usize)).unwrap();
-    assert_eq!(f.kind, "use-after-free");
-    assert_eq!(f.object, untag(p as usize));
+    let f = crate::report::classify::classify(p as usize, 8);
+    assert_eq!(f.cause.name(), "use-after-free");
+    assert_eq!(f.block.unwrap().begin, untag(p as usize));
+    assert!(f.block.unwrap().cache.is_some());
 }
 
 #[test]
@@ -107,9 +108,9 @@ fn overflow_into_the_next_object_is_described() {
     assert_eq!(untag(b as usize), untag(a as usize) + 48);
     let bad = a as usize + 56;
     assert_eq!(crate::shadow::first_mismatch(bad, 8), Some(0));
-    let f = describe::classify(bad, 8, ptr_tag(a as usize)).unwrap();
+    let f = crate::report::classify::classify(bad, 8);
     assert_eq!(
-        (f.kind, f.object),
+        (f.cause.name(), f.block.unwrap().begin),
         ("heap-buffer-overflow", untag(a as usize))
     );
     unsafe {
