@@ -1,15 +1,24 @@
-//! Allocation history: each thread remembers its recent frees, so a report
-//! about a stale pointer can name the block it came from after the memory
-//! was reused (LLVM HWASan's heap ring buffer, "Cause: use-after-free").
+//! Allocation history: each thread remembers the freed blocks whose memory
+//! it reused, so a report about a stale pointer can name the block it came
+//! from after the memory went to another block (LLVM HWASan's heap ring
+//! buffer, "Cause: use-after-free").
 //!
-//! Once a freed chunk (or cache object) is handed out again, its metadata
-//! describes the new owner; only the history still knows the old block. A
-//! record is written at each free (`malloc` heap and object caches): the
-//! block's tagged address (so its tag), its size, its allocation stack and
-//! its free stack, and when it was freed. On a tag mismatch, or a free
-//! through a pointer that is no longer a live block, `find` looks for the
-//! most recent record whose block holds the address *with the pointer's
-//! tag*: a pointer to memory that was freed and reused.
+//! While a freed block waits in quarantine or on a free list, its chunk's
+//! metadata still describes it (allocation and free stacks). Once the chunk
+//! (or cache object) is handed out again, the metadata describes the new
+//! owner, and only the history still knows the old block: so the record is
+//! written right then, by the allocating thread, from the metadata it is
+//! about to overwrite (the block's tagged address, so its tag; its size;
+//! its allocation and free stacks; the time). Large extents, whose
+//! descriptions the allocator drops a few hundred frees later, are
+//! recorded when freed. Recording at free time instead would spend the
+//! ring on blocks still in quarantine: with the default 1 MiB quarantine a
+//! 40-byte chunk is reused only after ~20 000 other frees.
+//!
+//! On a tag mismatch, or a free through a pointer that is no live block,
+//! `freed_block_at`/`find_latest` look for the most recent record whose
+//! block held the address *with the pointer's tag*: a pointer to memory
+//! that was freed and reused.
 //!
 //! Invariants:
 //! - each thread writes only its own ring (`RING`), at `pos & mask`, and
@@ -30,9 +39,9 @@
 //!   skipped.
 //!
 //! Memory: `heap_history_size` entries of 32 bytes per thread (default
-//! 1024: 32 KiB), mapped on a thread's first free, plus a 64-byte header;
+//! 1024: 32 KiB), mapped at a thread's first record, plus a 64-byte header;
 //! at most one ring per thread alive at once. Cost: a few stores and a
-//! `rdtsc` per free.
+//! `rdtsc` per reuse of a chunk.
 
 use crate::layout;
 use crate::stack_depot::StackId;
@@ -44,7 +53,7 @@ const WRITING: u64 = 1;
 
 #[repr(C, align(32))]
 struct Entry {
-    /// 0: never written; odd: being written; else the free's time << 1.
+    /// 0: never written; odd: being written; else the record's time << 1.
     stamp: AtomicU64,
     /// The block's tagged address (its first byte).
     ptr: AtomicU64,
@@ -70,10 +79,7 @@ impl Ring {
         // SAFETY: `map_ring` maps `len` entries right after the header, and
         // rings are never unmapped.
         unsafe {
-            core::slice::from_raw_parts(
-                (self as *const Ring).add(1) as *const Entry,
-                self.len,
-            )
+            core::slice::from_raw_parts((self as *const Ring).add(1) as *const Entry, self.len)
         }
     }
 }
@@ -162,10 +168,11 @@ fn acquire() -> *mut Ring {
     p
 }
 
-/// Records the free of the block at tagged address `ptr` (`size` bytes),
-/// allocated at `alloc_stack` and freed at `free_stack`.
+/// Records the freed block at tagged address `ptr` (`size` bytes),
+/// allocated at `alloc_stack` and freed at `free_stack`, whose description
+/// the allocator is about to lose.
 #[inline]
-pub fn record_free(ptr: usize, size: usize, alloc_stack: StackId, free_stack: StackId) {
+pub fn record(ptr: usize, size: usize, alloc_stack: StackId, free_stack: StackId) {
     let mut r = RING.with(|c| c.get());
     if r == DEAD {
         return;
@@ -187,8 +194,10 @@ pub fn record_free(ptr: usize, size: usize, alloc_stack: StackId, free_stack: St
     fence(Ordering::Release);
     e.ptr.store(ptr as u64, Ordering::Relaxed);
     e.size.store(size as u64, Ordering::Relaxed);
-    e.stacks
-        .store(alloc_stack.0 as u64 | (free_stack.0 as u64) << 32, Ordering::Relaxed);
+    e.stacks.store(
+        alloc_stack.0 as u64 | (free_stack.0 as u64) << 32,
+        Ordering::Relaxed,
+    );
     // SAFETY: rdtsc has no preconditions on x86_64.
     let now = unsafe { core::arch::x86_64::_rdtsc() };
     e.stamp.store((now << 1).max(2), Ordering::Release);
@@ -225,7 +234,7 @@ pub struct Freed {
     pub tag: u8,
     pub alloc_stack: StackId,
     pub free_stack: StackId,
-    /// When it was freed (comparable between threads).
+    /// When it was recorded (comparable between threads).
     pub when: u64,
 }
 
@@ -289,9 +298,9 @@ mod tests {
     #[test]
     fn the_latest_matching_free_is_found_with_its_stacks() {
         let base = 0x7_7000_0000;
-        record_free(heap(base, 3), 40, StackId(11), StackId(12));
-        record_free(heap(base, 5), 40, StackId(21), StackId(22));
-        record_free(heap(base, 3), 24, StackId(31), StackId(32));
+        record(heap(base, 3), 40, StackId(11), StackId(12));
+        record(heap(base, 5), 40, StackId(21), StackId(22));
+        record(heap(base, 3), 24, StackId(31), StackId(32));
         let f = freed_block_at(heap(base + 8, 3)).unwrap();
         assert_eq!(
             (f.begin, f.size, f.tag, f.alloc_stack, f.free_stack),
@@ -308,13 +317,13 @@ mod tests {
     #[test]
     fn other_threads_records_are_found_after_they_exit() {
         let base = 0x7_7100_0000;
-        std::thread::spawn(move || record_free(heap(base, 2), 16, StackId(1), StackId(2)))
+        std::thread::spawn(move || record(heap(base, 2), 16, StackId(1), StackId(2)))
             .join()
             .unwrap();
         let f = freed_block_at(heap(base, 2)).unwrap();
         assert_eq!(f.free_stack, StackId(2));
         // A new thread takes the released ring over and keeps writing.
-        std::thread::spawn(move || record_free(heap(base + 64, 2), 16, StackId(3), StackId(4)))
+        std::thread::spawn(move || record(heap(base + 64, 2), 16, StackId(3), StackId(4)))
             .join()
             .unwrap();
         assert!(freed_block_at(heap(base, 2)).is_some());
@@ -326,7 +335,7 @@ mod tests {
         let base = 0x7_7200_0000;
         let n = ring_len();
         for i in 0..n + 10 {
-            record_free(heap(base + 16 * i, 1), 16, StackId(0), StackId(i as u32));
+            record(heap(base + 16 * i, 1), 16, StackId(0), StackId(i as u32));
         }
         assert!(freed_block_at(heap(base, 1)).is_none(), "overwritten");
         let last = freed_block_at(heap(base + 16 * (n + 9), 1)).unwrap();
@@ -342,7 +351,7 @@ mod tests {
             let mut i = 0u32;
             while !s2.load(Ordering::Relaxed) {
                 // size, alloc and free stacks all derive from i.
-                record_free(heap(base, 4), i as usize, StackId(i), StackId(!i));
+                record(heap(base, 4), i as usize, StackId(i), StackId(!i));
                 i = i.wrapping_add(1);
             }
         });

@@ -116,7 +116,11 @@ pub fn neighbourhood(addr: usize) -> Option<Neighbourhood> {
                 // nearest slab boundaries.
                 let unit = addr & !(slab::UNIT - 1);
                 let before = slab::lookup(unit.wrapping_sub(1));
-                objects_down(before, before.map_or(0, |s| s.geometry.count), &mut n.before);
+                objects_down(
+                    before,
+                    before.map_or(0, |s| s.geometry.count),
+                    &mut n.before,
+                );
                 objects_up(slab::lookup(unit + slab::UNIT), 0, &mut n.after);
             }
         }

@@ -262,8 +262,7 @@ fn grow(cache: &'static Cache) -> bool {
         return false;
     };
     if cache.stable_tags() && tagging() {
-        let before = crate::shadow::granule_tag(s.base - GRANULE_SIZE).unwrap_or(0);
-        let after = crate::shadow::granule_tag(s.base + g.bytes).unwrap_or(0);
+        let (before, after) = slab::tags_around(s);
         let max = crate::tags::max_tag();
         let base = slab::stable_base(crate::tags::random(), g.count, max, before, after);
         for (i, m) in s.objs.iter().enumerate() {
@@ -364,8 +363,30 @@ pub fn alloc(cache: &'static Cache, origin: Origin) -> *mut u8 {
     } else if cache.stable_tags() {
         m.tag.load(Ordering::Relaxed)
     } else {
-        let before = crate::shadow::granule_tag(obj - GRANULE_SIZE).unwrap_or(0);
-        let after = crate::shadow::granule_tag(obj + g.stride).unwrap_or(0);
+        if m.state.load(Ordering::Relaxed) == slab::FREE {
+            // The metadata is about to describe the new object (with a new
+            // tag): the history keeps the old one. (Objects of caches with
+            // fixed tags keep their tag, so no stale pointer mismatches.)
+            crate::history::record(
+                with_tag(obj, m.tag.load(Ordering::Relaxed)),
+                g.object_size,
+                stack_depot::StackId(m.alloc_stack.load(Ordering::Relaxed)),
+                stack_depot::StackId(m.free_stack.load(Ordering::Relaxed)),
+            );
+        }
+        // At a slab's edge the neighbour is an object of the next slab,
+        // across the slab's slack.
+        let idx = s.index_of(obj);
+        let before = if idx == 0 {
+            slab::tag_across_slack(obj - GRANULE_SIZE, true)
+        } else {
+            crate::shadow::granule_tag(obj - GRANULE_SIZE).unwrap_or(0)
+        };
+        let after = if idx + 1 == g.count {
+            slab::tag_across_slack(obj + g.stride, false)
+        } else {
+            crate::shadow::granule_tag(obj + g.stride).unwrap_or(0)
+        };
         crate::tags::choose([before, after, m.tag.load(Ordering::Relaxed)])
     };
     if tag != 0 {
@@ -411,10 +432,8 @@ pub fn free(cache: &'static Cache, ptr: *mut u8, origin: Origin) {
             _ => crate::report::double_free(p, origin),
         };
     }
-    let free_stack = stack_depot::capture(origin);
-    m.free_stack.store(free_stack.0, Ordering::Relaxed);
-    let alloc_stack = stack_depot::StackId(m.alloc_stack.load(Ordering::Relaxed));
-    crate::history::record_free(p, cache.geometry.object_size, alloc_stack, free_stack);
+    m.free_stack
+        .store(stack_depot::capture(origin).0, Ordering::Relaxed);
     if cache.is_rcu() {
         if crate::flags::flags().slab_rcu_debug {
             m.state.store(slab::FREE_PENDING, Ordering::Release);

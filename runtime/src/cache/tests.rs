@@ -181,9 +181,7 @@ fn objects_in_a_threads_magazine_keep_their_slab_until_it_exits() {
     let (freed_tx, freed_rx) = channel();
     let (go_tx, go_rx) = channel::<()>();
     let t = std::thread::spawn(move || {
-        let objs: Vec<usize> = (0..10)
-            .map(|_| alloc(c, Origin::here()) as usize)
-            .collect();
+        let objs: Vec<usize> = (0..10).map(|_| alloc(c, Origin::here()) as usize).collect();
         for &p in &objs {
             free(c, p as *mut u8, Origin::here());
         }

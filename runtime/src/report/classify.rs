@@ -151,7 +151,12 @@ impl Classified {
 
 /// The nearest block with tag `ptr_tag` in state `state`, and whether the
 /// access would have run off its end (a block before) or start (after).
-fn nearest(addr: usize, ptr_tag: u8, n: &Neighbourhood, state: ChunkState) -> Option<(Cause, Block)> {
+fn nearest(
+    addr: usize,
+    ptr_tag: u8,
+    n: &Neighbourhood,
+    state: ChunkState,
+) -> Option<(Cause, Block)> {
     let want = |b: &&Block| b.tag == ptr_tag && b.state == state;
     let before = n.before.iter().find(want);
     let after = n.after.iter().find(want);
@@ -484,7 +489,10 @@ mod tests {
         let mut at = block(0x1000, 24, 6, FREED);
         at.released = true;
         let r = decide_no_history(0x1004, 1, 2, Some(at), &[], &[]);
-        assert_eq!((r.cause, r.block.unwrap().begin), (Cause::UseAfterFree, 0x1000));
+        assert_eq!(
+            (r.cause, r.block.unwrap().begin),
+            (Cause::UseAfterFree, 0x1000)
+        );
     }
 
     #[test]
@@ -493,7 +501,13 @@ mod tests {
         let stale_ptr = layout::with_tag(begin - 16, 5);
         let block_ptr = layout::with_tag(begin, 3);
         assert_eq!(position(stale_ptr, block_ptr, 40), (16, "before"));
-        assert_eq!(position(layout::with_tag(begin + 44, 1), begin, 40), (4, "after"));
-        assert_eq!(position(layout::with_tag(begin + 4, 9), block_ptr, 40), (4, "inside"));
+        assert_eq!(
+            position(layout::with_tag(begin + 44, 1), begin, 40),
+            (4, "after")
+        );
+        assert_eq!(
+            position(layout::with_tag(begin + 4, 9), block_ptr, 40),
+            (4, "inside")
+        );
     }
 }

@@ -204,7 +204,9 @@ mod tests {
         // distance is between untagged addresses.
         let block = crate::layout::with_tag(crate::layout::HEAP_BASE + 0x1000, 3);
         let stale = crate::layout::with_tag(crate::layout::HEAP_BASE + 0xff0, 8);
-        assert!(region_line(stale, block, 16).contains(" is located 16 bytes before a 16-byte region"));
+        assert!(
+            region_line(stale, block, 16).contains(" is located 16 bytes before a 16-byte region")
+        );
     }
 
     #[test]
