@@ -1,12 +1,15 @@
 // Object caches vs malloc/free, side by side in one binary, under tagsan.
-// Two patterns, each on 64-byte objects (SIZE):
+// Three patterns, each on 64-byte objects (SIZE):
 //   alternating  allocate one object, touch it, free it; again and again
 //   batch        allocate BATCH objects, touch them, free them all; again
+//   2 threads    the alternating pattern in two threads at once, on the
+//                same cache (CPU ns per pair of each thread, averaged)
 // Prints CPU ns per alloc+free pair (best of REPS, the allocators measured
 // in alternation so that load from other processes hits them alike) for
 // malloc and for each kind of cache, then, for the constructor caches, the
 // constructor calls next to objects created and allocations made.
 //   cache_bench [pairs per measurement, default 2000000]
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +34,7 @@ static double now(void) {
 }
 
 static void *held[BATCH];
-static long allocations;
+static _Atomic long allocations;
 
 // A NULL cache means malloc/free.
 static void *get(tagsan_cache_t *c) { return c ? tagsan_cache_alloc(c) : malloc(SIZE); }
@@ -67,6 +70,26 @@ static double batch(tagsan_cache_t *c, long pairs) {
     return (now() - t0) * 1e9 / (rounds * BATCH);
 }
 
+struct job {
+    tagsan_cache_t *cache;
+    long pairs;
+    double ns;
+};
+
+static void *alternating_job(void *arg) {
+    struct job *j = arg;
+    j->ns = alternating(j->cache, j->pairs);
+    return NULL;
+}
+
+static double two_threads(tagsan_cache_t *c, long pairs) {
+    struct job jobs[2] = {{c, pairs / 2, 0}, {c, pairs / 2, 0}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, alternating_job, &jobs[i]);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    return (jobs[0].ns + jobs[1].ns) / 2;
+}
+
 int main(int argc, char **argv) {
     long pairs = argc > 1 ? atol(argv[1]) : 2000000;
     enum { N = 4 };
@@ -77,22 +100,23 @@ int main(int argc, char **argv) {
         tagsan_cache_create("rcu", SIZE, 0, TAGSAN_CACHE_TYPESAFE_BY_RCU, ctor),
     };
     const char *names[N] = {"malloc/free", "cache (plain)", "cache (constructor)", "cache (ctor+RCU)"};
-    double (*patterns[2])(tagsan_cache_t *, long) = {alternating, batch};
-    const char *pattern_names[2] = {"alternating", "batch of 64"};
-    double best[2][N];
-    for (int p = 0; p < 2; p++)
+    enum { P = 3 };
+    double (*patterns[P])(tagsan_cache_t *, long) = {alternating, batch, two_threads};
+    const char *pattern_names[P] = {"alternating", "batch of 64", "2 threads"};
+    double best[P][N];
+    for (int p = 0; p < P; p++)
         for (int i = 0; i < N; i++) {
             patterns[p](caches[i], pairs / 20); // warm up
             best[p][i] = 1e9;
         }
     for (int rep = 0; rep < REPS; rep++)
-        for (int p = 0; p < 2; p++)
+        for (int p = 0; p < P; p++)
             for (int i = 0; i < N; i++) {
                 double t = patterns[p](caches[i], pairs);
                 if (t < best[p][i]) best[p][i] = t;
             }
     printf("%-12s %-22s %10s %10s %10s\n", "pattern", "allocator", "ns/pair", "Mpairs/s", "vs malloc");
-    for (int p = 0; p < 2; p++)
+    for (int p = 0; p < P; p++)
         for (int i = 0; i < N; i++)
             printf("%-12s %-22s %10.1f %10.2f %9.2fx\n", pattern_names[p], names[i], best[p][i], 1e3 / best[p][i],
                    best[p][0] / best[p][i]);

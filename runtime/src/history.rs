@@ -24,10 +24,16 @@
 //! - each thread writes only its own ring (`RING`), at `pos & mask`, and
 //!   advances `pos` before writing, so a signal handler freeing on the same
 //!   thread writes the next entry instead of tearing this one;
-//! - an entry is a seqlock: `stamp` is odd while it is written, then the
-//!   (even, non-zero) time of the free. Readers (reports, on any thread)
-//!   take an entry only if `stamp` is even, non-zero and the same before and
-//!   after they read it: a torn entry is skipped, never misread;
+//! - an entry is a seqlock: `stamp` is odd while it is written, then even
+//!   and non-zero, and different at each write of the entry (it holds the
+//!   ring position). Readers (reports, on any thread) take an entry only if
+//!   `stamp` is even, non-zero and the same before and after they read it:
+//!   a torn entry is skipped, never misread;
+//! - records are ordered by (`EPOCH` when written, ring position). `EPOCH`
+//!   is a global clock that any thread advances every `EPOCH_RECORDS` of
+//!   its records: cheaper than a time stamp (`rdtsc` costs ~10 ns in this
+//!   VM) and without a shared counter touched by every record. Two records
+//!   of different threads less than an epoch apart are ordered arbitrarily;
 //! - rings are never freed: a ring whose thread exited is owned by nobody
 //!   (`owner == 0`), keeps its records for reports, and is taken over by the
 //!   next new thread. So reports read every ring without a lock, and never
@@ -40,8 +46,8 @@
 //!
 //! Memory: `heap_history_size` entries of 32 bytes per thread (default
 //! 1024: 32 KiB), mapped at a thread's first record, plus a 64-byte header;
-//! at most one ring per thread alive at once. Cost: a few stores and a
-//! `rdtsc` per reuse of a chunk.
+//! at most one ring per thread alive at once. Cost: a few loads and stores
+//! per reuse of a chunk (measured in `bench/NOTES.md`).
 
 use crate::layout;
 use crate::stack_depot::StackId;
@@ -51,9 +57,16 @@ use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Or
 /// Stamp of an entry being written.
 const WRITING: u64 = 1;
 
+/// The global clock of records (see the invariants); starts at 1 so no
+/// stamp is 0.
+static EPOCH: AtomicU64 = AtomicU64::new(1);
+/// Records a thread writes between two advances of `EPOCH`.
+const EPOCH_RECORDS: usize = 256;
+
 #[repr(C, align(32))]
 struct Entry {
-    /// 0: never written; odd: being written; else the record's time << 1.
+    /// 0: never written; odd: being written; else `EPOCH` (high 31 bits),
+    /// then the ring position (32 bits), then 0.
     stamp: AtomicU64,
     /// The block's tagged address (its first byte).
     ptr: AtomicU64,
@@ -189,6 +202,10 @@ pub fn record(ptr: usize, size: usize, alloc_stack: StackId, free_stack: StackId
     // Claim the entry before writing it (see the invariants).
     ring.pos.store(i + 1, Ordering::Relaxed);
     core::sync::atomic::compiler_fence(Ordering::SeqCst);
+    if i % EPOCH_RECORDS == 0 {
+        EPOCH.fetch_add(1, Ordering::Relaxed);
+    }
+    let epoch = EPOCH.load(Ordering::Relaxed);
     let e = &ring.entries()[i & (ring.len - 1)];
     e.stamp.store(WRITING, Ordering::Relaxed);
     fence(Ordering::Release);
@@ -198,9 +215,8 @@ pub fn record(ptr: usize, size: usize, alloc_stack: StackId, free_stack: StackId
         alloc_stack.0 as u64 | (free_stack.0 as u64) << 32,
         Ordering::Relaxed,
     );
-    // SAFETY: rdtsc has no preconditions on x86_64.
-    let now = unsafe { core::arch::x86_64::_rdtsc() };
-    e.stamp.store((now << 1).max(2), Ordering::Release);
+    let stamp = epoch << 33 | (i as u64 & 0xffff_ffff) << 1;
+    e.stamp.store(stamp, Ordering::Release);
 }
 
 /// Releases this thread's ring for the next new thread (thread exit). Its
@@ -234,7 +250,7 @@ pub struct Freed {
     pub tag: u8,
     pub alloc_stack: StackId,
     pub free_stack: StackId,
-    /// When it was recorded (comparable between threads).
+    /// When it was recorded: larger is later (see the invariants).
     pub when: u64,
 }
 
