@@ -276,14 +276,17 @@ fn describe_non_heap(out: &mut Out, ptr: usize) {
                 describe_block(out, ptr, &b);
             }
             Some(b) if b.begin == a => {
-                if let Some(o) = &b.cache {
-                    let _ = writeln!(
-                        out,
-                        "{ptr:#x} is an {}; objects go back to their cache with tagsan_cache_free:",
-                        crate::cache::describe::object_words(o)
-                    );
-                } else {
-                    let _ = writeln!(out, "{ptr:#x} is a block from malloc:");
+                match &b.cache {
+                    Some(o) => {
+                        let _ = writeln!(
+                            out,
+                            "{ptr:#x} is an {}:",
+                            crate::cache::describe::object_words(o)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "{ptr:#x} is a block from malloc:");
+                    }
                 }
                 describe_block(out, ptr, &b);
             }
@@ -359,7 +362,18 @@ pub fn invalid_free(ptr: usize, origin: Origin) {
         format_args!(
             "attempting free on address which was not malloc()-ed: {ptr:#x} in thread T{tid}"
         ),
-        |out| describe_non_heap(out, ptr),
+        |out| match classify::block_at(ptr).filter(|b| b.begin == layout::untag(ptr)) {
+            Some(b) if b.cache.is_some() && b.tag == layout::ptr_tag(ptr) => {
+                let o = b.cache.expect("checked");
+                let _ = writeln!(
+                    out,
+                    "{ptr:#x} is an {}; objects go back to their cache with tagsan_cache_free:",
+                    crate::cache::describe::object_words(&o)
+                );
+                describe_block(out, ptr, &b);
+            }
+            _ => describe_non_heap(out, ptr),
+        },
     );
 }
 
