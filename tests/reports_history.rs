@@ -162,6 +162,48 @@ fn a_child_forked_while_another_thread_records_history_reads_it() {
 }
 
 #[test]
+fn a_stale_pointer_into_memory_freed_again_is_a_use_after_free_with_or_without_history() {
+    let (exe, src) = build("hist_uaf_freed_again", "0");
+    // With the history: the stale block, then the block freed in turn.
+    let r = run(&exe, &["uaf-freed-again"], &[]);
+    r.assert_report("use-after-free");
+    r.assert_stderr_in_order(&[
+        &frame(&src, "main", "bug"),
+        "Cause: use-after-free\n",
+        "freed by thread T0 here:",
+        &frame(&src, "release", "free"),
+        "previously allocated by thread T0 here:",
+        &frame(&src, "make", "alloc"),
+        "The memory has been reused since, by a block that was freed in turn:",
+        "is located 4 bytes inside a 40-byte region [",
+        "freed by thread T0 here:",
+        &frame(&src, "main", "refreed"),
+        "previously allocated by thread T0 here:",
+        &frame(&src, "reuse", "reuse"),
+    ]);
+    // Without it (or once the history has moved on): still a use after
+    // free, of the memory's last block, not of a freed neighbour that
+    // happens to carry the pointer's tag.
+    let r = run(
+        &exe,
+        &["uaf-freed-again"],
+        &[("TAGSAN_OPTIONS", "heap_history_size=0")],
+    );
+    r.assert_report("use-after-free");
+    let addr = header_address(&r);
+    r.assert_stderr_in_order(&[
+        &frame(&src, "main", "bug"),
+        "Cause: use-after-free of memory reused since: the pointer (tag ",
+        ") is from an earlier block than this one (tag ",
+        &format!("{addr:#x} is located 4 bytes inside a 40-byte region ["),
+        "freed by thread T0 here:",
+        &frame(&src, "main", "refreed"),
+        "previously allocated by thread T0 here:",
+        &frame(&src, "reuse", "reuse"),
+    ]);
+}
+
+#[test]
 fn heap_history_size_0_turns_the_history_off() {
     let (exe, _) = build("hist_off", "0");
     let r = run(

@@ -13,9 +13,14 @@
 //!    pointer's tag: a use-after-free through a stale pointer, whose memory
 //!    now belongs to the block at the address;
 //! 4. the nearest live block with the pointer's tag: overflow or underflow;
-//! 5. the nearest freed block with the pointer's tag: use-after-free;
-//! 6. memory given back to the OS (a released slab): use-after-free;
-//! 7. else a plain tag-mismatch, about the block at the address if any.
+//! 5. the block holding the address is freed (with another tag): a
+//!    use-after-free of that memory, through a pointer to an earlier block
+//!    there that the history no longer has (a freed neighbour that happens
+//!    to carry the pointer's tag is a worse guess: a stale pointer is far
+//!    more common than one run off a freed block);
+//! 6. the nearest freed block with the pointer's tag: use-after-free;
+//! 7. memory given back to the OS (a released slab): use-after-free;
+//! 8. else a plain tag-mismatch, about the block at the address if any.
 //!
 //! "Nearest" is one distance for every report (`Block::distance`): bytes
 //! from the first byte of the access to the block, on untagged addresses,
@@ -79,6 +84,18 @@ pub struct Block {
 }
 
 impl Block {
+    /// Placeholder for struct update syntax (never reported).
+    const NONE: Block = Block {
+        begin: 0,
+        size: 0,
+        tag: 0,
+        state: ChunkState::Unused,
+        released: false,
+        alloc_stack: StackId(0),
+        free_stack: StackId(0),
+        cache: None,
+    };
+
     pub fn from_chunk(c: &ChunkInfo) -> Block {
         Block {
             begin: c.begin,
@@ -136,6 +153,9 @@ pub struct Classified {
     pub stale: bool,
     /// With `stale`: the block that holds the address now, if any.
     pub now: Option<Block>,
+    /// Rule 5: `block` holds the address but has another tag than the
+    /// pointer, which comes from an earlier block there.
+    pub earlier: bool,
 }
 
 impl Classified {
@@ -145,6 +165,7 @@ impl Classified {
             block: Some(block),
             stale: false,
             now: None,
+            earlier: false,
         }
     }
 }
@@ -194,14 +215,19 @@ pub fn decide(
     }
     if let Some(s) = stale {
         return Classified {
-            cause: Cause::UseAfterFree,
-            block: Some(s),
             stale: true,
             now: n.at,
+            ..Classified::about(Cause::UseAfterFree, s)
         };
     }
     if let Some((cause, b)) = live {
         return Classified::about(cause, b);
+    }
+    if let Some(c) = n.at.filter(|c| c.state == ChunkState::Freed && !c.released) {
+        return Classified {
+            earlier: true,
+            ..Classified::about(Cause::UseAfterFree, c)
+        };
     }
     if let Some((_, b)) = nearest(addr, ptr_tag, n, ChunkState::Freed) {
         return Classified::about(Cause::UseAfterFree, b);
@@ -210,10 +236,8 @@ pub fn decide(
         return Classified::about(Cause::UseAfterFree, c);
     }
     Classified {
-        cause: Cause::Unknown,
         block: n.at,
-        stale: false,
-        now: None,
+        ..Classified::about(Cause::Unknown, n.at.unwrap_or(Block::NONE))
     }
 }
 
@@ -482,6 +506,28 @@ mod tests {
         let r = decide(0x1012, 1, 3, &hood(Some(now), &before, &[]), Some(old));
         assert_eq!((r.cause, r.stale), (Cause::Overflow, false));
         assert_eq!(r.block.unwrap().begin, 0x1000);
+    }
+
+    #[test]
+    fn freed_memory_at_the_address_beats_a_freed_neighbour_with_the_tag() {
+        // A stale pointer (tag 2) into memory freed again since (tag 6):
+        // not the freed neighbour that happens to carry tag 2.
+        let at = block(0x1020, 32, 6, FREED);
+        let before = [block(0x1000, 32, 2, FREED)];
+        let r = decide_no_history(0x1030, 4, 2, Some(at), &before, &[]);
+        assert_eq!(
+            (r.cause, r.block.unwrap().begin),
+            (Cause::UseAfterFree, 0x1020)
+        );
+        assert!(r.earlier);
+        // Live memory at the address: the freed neighbour is the guess.
+        let at = block(0x1020, 32, 6, LIVE);
+        let r = decide_no_history(0x1030, 4, 2, Some(at), &before, &[]);
+        assert_eq!(
+            (r.cause, r.block.unwrap().begin),
+            (Cause::UseAfterFree, 0x1000)
+        );
+        assert!(!r.earlier);
     }
 
     #[test]

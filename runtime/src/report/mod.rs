@@ -182,8 +182,24 @@ pub fn tag_mismatch(addr: usize, size: usize, is_write: bool, recover: bool, ori
             block: Some(old),
             now,
             cause,
+            ..
         }) => describe_stale(&mut out, addr, cause.name(), &old, now.as_ref()),
-        Some(Classified { block: Some(b), .. }) => describe_block(&mut out, addr, &b),
+        Some(Classified {
+            block: Some(b),
+            earlier,
+            ..
+        }) => {
+            if earlier {
+                let _ = writeln!(
+                    out,
+                    "Cause: use-after-free of memory reused since: the pointer (tag {ptr_tag:02x}) \
+                     is from an earlier block than this one (tag {:02x}), no longer in the \
+                     allocation history",
+                    b.tag
+                );
+            }
+            describe_block(&mut out, addr, &b)
+        }
         Some(_) => {
             let _ = writeln!(
                 out,

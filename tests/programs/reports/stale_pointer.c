@@ -2,6 +2,7 @@
 // (malloc, or an object cache): the report must name the stale block's own
 // allocation and free stacks, and the block that owns the memory now.
 // argv[1]: uaf-malloc, double-malloc, uaf-cache, double-cache, uaf-thread,
+// uaf-freed-again (the new block is freed too before the stale access),
 // uaf-fork (the stale access in a child forked while another thread keeps
 // recording history).
 #include <pthread.h>
@@ -68,7 +69,8 @@ static void *churn(void *arg) {
 
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
-  if (!strcmp(mode, "uaf-malloc") || !strcmp(mode, "double-malloc") || !strcmp(mode, "uaf-thread")) {
+  if (!strcmp(mode, "uaf-malloc") || !strcmp(mode, "double-malloc") || !strcmp(mode, "uaf-thread") ||
+      !strcmp(mode, "uaf-freed-again")) {
     char *p = make();
     if (!strcmp(mode, "uaf-thread")) {
       pthread_t t;
@@ -79,6 +81,7 @@ int main(int argc, char **argv) {
     }
     char *now = reuse(p);
     now[4] = 1;
+    if (!strcmp(mode, "uaf-freed-again")) free(now); // MARK:refreed
     if (!strcmp(mode, "double-malloc")) {
       free(p); // MARK:double
       return 0;
