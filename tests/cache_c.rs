@@ -235,3 +235,91 @@ fn fork_with_a_reader_inside_a_section_leaves_the_child_usable() {
     assert!(r.stdout.contains("child ok 1"), "{}", r.stdout);
     assert!(r.stdout.contains("child status 0 parent 1"), "{}", r.stdout);
 }
+
+#[test]
+fn freeing_into_the_wrong_cache_names_both_caches() {
+    let (exe, src) = build("cache_wrong_names", "plain.c");
+    let r = run(&exe, &["wrong_cache"], &[]);
+    r.assert_report("invalid-free");
+    r.assert_stderr_in_order(&[
+        "attempting cache_free of 0x",
+        " to cache \"other\", but it is an object of cache \"req\", in thread T0:",
+        &format!("in main {}", at(&src, "wrong")),
+        "0 bytes inside a 40-byte object in cache \"req\"\n",
+    ]);
+    assert!(!r.stderr.contains("malloc()-ed"), "{}", r.stderr);
+}
+
+#[test]
+fn cache_free_of_a_malloc_block_says_it_came_from_malloc() {
+    let (exe, src) = build("cache_free_malloc", "wording.c");
+    let r = run(&exe, &["malloc_to_cache"], &[]);
+    assert_eq!(r.code, Some(99), "{}", r.stderr);
+    r.assert_report("invalid-free");
+    r.assert_stderr_in_order(&[
+        " to cache \"conn\", but it is a block from malloc (free it with free()), in thread T0:",
+        &format!("in main {}", at(&src, "malloc_to_cache")),
+        "is located 0 bytes inside a 40-byte region [",
+        "allocated by thread T0 here:",
+        &format!("in main {}", at(&src, "malloc")),
+    ]);
+    // Nothing that contradicts it.
+    for wrong in [
+        "not malloc()-ed",
+        "interior pointer",
+        "has tag",
+        "object in cache",
+    ] {
+        assert!(!r.stderr.contains(wrong), "`{wrong}` in:\n{}", r.stderr);
+    }
+}
+
+#[test]
+fn free_of_a_cache_object_names_its_cache() {
+    let (exe, src) = build("cache_object_to_free", "wording.c");
+    let r = run(&exe, &["free_object"], &[]);
+    r.assert_report("invalid-free");
+    r.assert_stderr_in_order(&[
+        "attempting free on address which was not malloc()-ed",
+        &format!("in main {}", at(&src, "free_object")),
+        "is an object in cache \"conn\"; objects go back to their cache with tagsan_cache_free:",
+        "is located 0 bytes inside a 48-byte object in cache \"conn\"\n",
+        "object state: live",
+        &format!("in open_conn {}", at(&src, "alloc")),
+    ]);
+}
+
+#[test]
+fn an_underflow_before_the_first_object_of_a_slab_names_that_object() {
+    let (exe, src) = build("cache_underflow_first", "wording.c");
+    for ctor in ["plain", "ctor"] {
+        // Tags are random: the same object every time.
+        for _ in 0..4 {
+            let r = run(&exe, &["underflow_first", ctor], &[]);
+            assert_eq!(r.code, Some(99), "{ctor}: {}", r.stderr);
+            r.assert_report("heap-buffer-underflow");
+            let first = r
+                .stdout
+                .split("first object of a slab: 0x")
+                .nth(1)
+                .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
+                .unwrap_or_else(|| panic!("{}", r.stdout));
+            r.assert_stderr_in_order(&[
+                "READ of size 8",
+                &format!("in main {}", at(&src, "underflow")),
+                &format!(
+                    "is located 8 bytes before a 48-byte object in cache \"conn\"{}\n",
+                    if ctor == "ctor" { " (constructor)" } else { "" }
+                ),
+                "object state: live",
+                &format!("in open_conn {}", at(&src, "alloc")),
+            ]);
+            assert!(
+                r.stderr
+                    .contains(&format!("{:#x} is located 8 bytes before", first - 8)),
+                "{ctor}: not about the first object {first:#x}:\n{}",
+                r.stderr
+            );
+        }
+    }
+}

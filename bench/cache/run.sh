@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds bench/cache/cache_bench.c through the tagsan plugin (-O2) with the
 # release runtime and runs it: object caches next to malloc/free, one run.
-#   bench/cache/run.sh [rounds]     (after: cargo build --release)
+#   bench/cache/run.sh [pairs per measurement]   (after: cargo build --release)
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rel="$root/target/release"

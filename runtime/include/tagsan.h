@@ -76,12 +76,15 @@ void *tagsan_cache_alloc(tagsan_cache_t *cache);
  * frees are reported. */
 void tagsan_cache_free(tagsan_cache_t *cache, void *object);
 /* Releases the cache's empty slabs (RCU caches: after a grace period).
- * Returns how many slabs were taken out of the cache. */
+ * Returns how many slabs were taken out of the cache. Free objects kept in
+ * other threads' per-thread magazines keep their slabs until those threads
+ * next use the cache or exit. */
 size_t tagsan_cache_shrink(tagsan_cache_t *cache);
 /* Releases every slab (RCU caches: after a grace period) and warns about
  * objects still allocated. The handle must not be used afterwards. */
 void tagsan_cache_destroy(tagsan_cache_t *cache);
-/* 0 and *out filled, or -1 for a NULL argument. */
+/* 0 and *out filled, or -1 for a NULL argument. Counts live objects by
+ * looking at every object (O(objects): not for hot paths). */
 int tagsan_cache_stats(tagsan_cache_t *cache, tagsan_cache_stats_t *out);
 
 /* RCU. */

@@ -221,6 +221,10 @@ flags! {
     /// Frames kept for allocation and free stacks.
     malloc_context_size: usize = 30, if |&n| n <= 256
         => "frames kept for allocation and free stacks (at most 256)";
+    /// Freed blocks each thread remembers when it reuses their memory
+    /// (`history.rs`), rounded up to a power of two.
+    heap_history_size: usize = 1024, if |&n| n <= 1 << 20
+        => "freed blocks each thread remembers when their memory is reused (32 bytes each): a use after free or a double free through a stale pointer is then still reported as such, with the freed block's stacks; `0` turns it off";
     /// 0 quiet, 1 start-up summary, 2 debugging.
     verbosity: u32 = 0
         => "`1` start-up summary, `2` debugging";

@@ -21,6 +21,7 @@
 //! | `internal_alloc`| the runtime's own memory, never the user's malloc         |
 //! | `sync`          | locks usable before init, in reports and across fork      |
 //! | `stack_depot`   | deduplicated stack traces taken at malloc and free        |
+//! | `history`       | each thread's recent frees, for stale-pointer reports     |
 //! | `unwind`        | the fast frame-pointer unwinder                          |
 //! | `symbolize`     | in-process DWARF symbolization                            |
 //! | `report`        | classifying and printing errors                           |
@@ -35,6 +36,7 @@ pub mod cache;
 pub mod checks;
 pub mod flags;
 pub mod fork;
+pub mod history;
 pub mod init;
 pub mod interceptors;
 pub mod internal_alloc;

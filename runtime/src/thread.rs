@@ -1,7 +1,7 @@
 //! Thread ids (T0 is the first thread the runtime saw) and per-thread state.
 //!
-//! Per-thread allocator state (cache, quarantine batch) is flushed at thread
-//! exit by a `pthread_key` destructor rather than a Rust TLS destructor or
+//! Per-thread allocator state (cache, quarantine batch, object-cache
+//! magazines) is flushed at thread exit by a `pthread_key` destructor rather than a Rust TLS destructor or
 //! `__cxa_thread_atexit_impl`: glibc's implementation of the latter calls
 //! calloc, i.e. us, while we set up the very state it would register.
 
@@ -29,7 +29,9 @@ pub fn current_tid() -> u32 {
 }
 
 extern "C" fn on_exit(_value: *mut libc::c_void) {
+    crate::cache::magazine::thread_exit();
     crate::allocator::thread_exit();
+    crate::history::thread_exit();
 }
 
 /// Creates the thread-exit key (at init, so it is one of the first keys:

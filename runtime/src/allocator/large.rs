@@ -188,9 +188,12 @@ pub fn find(off: usize) -> Option<(usize, Extent)> {
 
 /// What freeing a pointer found.
 pub enum FreeResult {
-    /// Freed; the block was allocated as `kind`.
+    /// Freed; the block was allocated as `kind`, of `requested` bytes, at
+    /// `alloc_stack` (for the allocation history).
     Freed {
         kind: AllocKind,
+        requested: usize,
+        alloc_stack: u32,
     },
     DoubleFree,
     Invalid,
@@ -215,6 +218,7 @@ pub fn free(off: usize, tag: u8, free_stack: u32) -> FreeResult {
     e.state = ChunkState::Freed;
     e.free_stack = free_stack;
     let (kind, span) = (e.kind, e.span);
+    let (requested, alloc_stack) = (e.requested, e.alloc_stack);
     if tag != 0 && span <= CACHE_MAX_EXTENT {
         // Keep the memory for reuse. The shadow reads freed before the
         // extent is reusable (all under the lock): a thread taking it from
@@ -235,12 +239,20 @@ pub fn free(off: usize, tag: u8, free_stack: u32) -> FreeResult {
         );
         l.cache.push_back((off, span));
         l.cached_bytes += span;
-        return FreeResult::Freed { kind };
+        return FreeResult::Freed {
+            kind,
+            requested,
+            alloc_stack,
+        };
     }
     l.retire(off);
     drop(l);
     release(off, span, tag);
-    FreeResult::Freed { kind }
+    FreeResult::Freed {
+        kind,
+        requested,
+        alloc_stack,
+    }
 }
 
 /// An extent and where it starts.

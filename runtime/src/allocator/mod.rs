@@ -274,6 +274,17 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
     let idx = idx as usize;
     let chunk = HEAP_BASE + chunk_offset(c, idx);
     let m = metadata::meta(c, idx);
+    let old = m.load();
+    if old.state() == ChunkState::Freed && old.tag() != 0 {
+        // The metadata is about to describe the new block: the history
+        // keeps the old one, for reports about pointers to it.
+        crate::history::record(
+            with_tag(chunk, old.tag()),
+            old.size(),
+            StackId(m.alloc_stack.load(Ordering::Relaxed)),
+            StackId(m.free_stack.load(Ordering::Relaxed)),
+        );
+    }
     let tag = choose_small_tag(c, idx, m);
     let flags = crate::flags::flags();
     if zero {
@@ -406,7 +417,14 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
 fn deallocate_large(p: usize, off: usize, tag: u8, kind: AllocKind, origin: Origin) {
     let stack = capture(origin);
     match large::free(off, tag, stack) {
-        large::FreeResult::Freed { kind: allocated } => {
+        large::FreeResult::Freed {
+            kind: allocated,
+            requested,
+            alloc_stack,
+        } => {
+            // The extent's description is dropped a few hundred frees from
+            // now: the history keeps it.
+            crate::history::record(p, requested, StackId(alloc_stack), StackId(stack));
             if kind != allocated && crate::flags::flags().alloc_dealloc_mismatch {
                 crate::report::alloc_dealloc_mismatch(p, allocated, kind, origin);
             }

@@ -1,5 +1,8 @@
-//! What a report says about an address in a cache slab: the kind of error
-//! and the object, cache and state, with the object's stacks as for malloc:
+//! What reports say about cache objects. The classification itself is
+//! `report::classify`'s, the same as for `malloc` chunks; this module only
+//! supplies the objects around an address (`neighbourhood`, across slab
+//! boundaries: an underflow before the first object of a slab is about that
+//! object, not about objects of the slab before) and the cache's wording:
 //!
 //! ```text
 //! 0x... is located 8 bytes after a 48-byte object in cache "conn" (constructor, typesafe-by-RCU)
@@ -7,125 +10,128 @@
 //! allocated by thread T0 here: ...
 //! ```
 //!
-//! Classification mirrors `report::classify` (the object at the address,
-//! then the nearest neighbour carrying the pointer's tag), but uses the
-//! cache's own metadata and adds what the allocator cannot know: a slab
-//! released by `cache_shrink`/`cache_destroy` makes any access a
-//! use-after-free.
+//! What the allocator cannot know is added here: an object of a slab
+//! released by `cache_shrink`/`cache_destroy` counts as freed, and its
+//! memory as given back (any access to it is a use-after-free).
 
 use super::slab::{self, Slab};
-use super::Cache;
+use crate::allocator::ChunkState;
+use crate::report::classify::{self, Block, CacheObject, Neighbourhood, NEIGHBOURS};
 use crate::report::format::{print_stored_stack, Out};
-use crate::stack_depot::StackId;
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
-
-/// Neighbours looked at on each side (as `report::classify`).
-const NEIGHBOURS: usize = 8;
-
-/// What was found about one access; a plain copy, so it can be printed after
-/// the slab lock is dropped.
-#[derive(Clone, Copy)]
-pub struct Finding {
-    pub kind: &'static str,
-    /// Untagged start of the object described.
-    pub object: usize,
-    pub tag: u8,
-    pub state: u8,
-    pub slab_state: u8,
-    pub released_by: u8,
-    pub alloc_stack: u32,
-    pub free_stack: u32,
-    cache: &'static Cache,
-}
-
-impl Finding {
-    pub fn cache(&self) -> &'static Cache {
-        self.cache
-    }
-}
-
-fn finding(s: &Slab, idx: usize, kind: &'static str) -> Finding {
-    let m = &s.objs[idx];
-    Finding {
-        kind,
-        object: s.object(idx),
-        tag: m.tag.load(Ordering::Relaxed),
-        state: m.state.load(Ordering::Acquire),
-        slab_state: s.state.load(Ordering::Acquire),
-        released_by: s.released_by.load(Ordering::Relaxed),
-        alloc_stack: m.alloc_stack.load(Ordering::Relaxed),
-        free_stack: m.free_stack.load(Ordering::Relaxed),
-        cache: unsafe { &*s.cache },
-    }
-}
 
 fn is_free(state: u8) -> bool {
     state == slab::FREE || state == slab::FREE_PENDING
 }
 
-/// Classifies a tag mismatch of `size` bytes at heap address `addr` through
-/// a pointer tagged `ptr_tag`, if `addr` is in a cache slab.
-pub fn classify(addr: usize, size: usize, ptr_tag: u8) -> Option<Finding> {
-    let a = crate::layout::untag(addr);
-    slab::with_slab(addr, |s| {
-        let g = s.geometry;
-        let at = s.index_of(a).min(g.count - 1);
-        let tag_of = |i: usize| s.objs[i].tag.load(Ordering::Relaxed);
-        let state_of = |i: usize| s.objs[i].state.load(Ordering::Acquire);
-        if s.state.load(Ordering::Acquire) == slab::RELEASED {
-            let near = (0..=NEIGHBOURS)
-                .flat_map(|d| [at.checked_sub(d), Some(at + d)])
-                .flatten();
-            let idx = near
-                .filter(|&i| i < g.count)
-                .find(|&i| tag_of(i) == ptr_tag)
-                .unwrap_or(at);
-            return finding(s, idx, "use-after-free");
+/// Object `idx` of slab `s` as a block.
+fn block(s: &Slab, idx: usize) -> Block {
+    let m = &s.objs[idx];
+    let state = m.state.load(Ordering::Acquire);
+    let slab_state = s.state.load(Ordering::Acquire);
+    let released = slab_state == slab::RELEASED;
+    Block {
+        begin: s.object(idx),
+        size: s.geometry.object_size,
+        tag: m.tag.load(Ordering::Relaxed),
+        state: match state {
+            slab::UNUSED => ChunkState::Unused,
+            _ if released || is_free(state) => ChunkState::Freed,
+            _ => ChunkState::Live,
+        },
+        released,
+        alloc_stack: crate::stack_depot::StackId(m.alloc_stack.load(Ordering::Relaxed)),
+        free_stack: crate::stack_depot::StackId(m.free_stack.load(Ordering::Relaxed)),
+        cache: Some(CacheObject {
+            // SAFETY: caches are never freed (see `cache`'s module head).
+            cache: unsafe { &*s.cache },
+            state,
+            slab_state,
+            released_by: s.released_by.load(Ordering::Relaxed),
+        }),
+    }
+}
+
+/// The slab just before `s` in the heap (ending where it begins), if any.
+fn slab_before(base: usize) -> Option<&'static Slab> {
+    slab::lookup(base - 1)
+}
+
+/// Up to `NEIGHBOURS` objects going down from object `idx` (excluded) of
+/// `s`, then on through the slabs before it.
+fn objects_down(mut s: Option<&'static Slab>, mut idx: usize, out: &mut Vec<Block>) {
+    while let Some(slab) = s {
+        while idx > 0 && out.len() < NEIGHBOURS {
+            idx -= 1;
+            out.push(block(slab, idx));
         }
-        if tag_of(at) == ptr_tag && a >= s.object(at) {
-            let st = state_of(at);
-            if is_free(st) {
-                return finding(s, at, "use-after-free");
-            }
-            if st == slab::LIVE && a + size.max(1) > s.object(at) + g.object_size {
-                return finding(s, at, "heap-buffer-overflow");
-            }
+        if out.len() == NEIGHBOURS {
+            return;
         }
-        // Nearest neighbour with the pointer's tag, live ones first.
-        for want_live in [true, false] {
-            for d in 1..=NEIGHBOURS {
-                let before = at.checked_sub(d);
-                let after = Some(at + d).filter(|&i| i < g.count);
-                for (i, kind) in [
-                    (before, "heap-buffer-overflow"),
-                    (after, "heap-buffer-underflow"),
-                ] {
-                    let Some(i) = i else { continue };
-                    let st = state_of(i);
-                    if tag_of(i) == ptr_tag && (st == slab::LIVE) == want_live && st != slab::UNUSED
-                    {
-                        return finding(s, i, if is_free(st) { "use-after-free" } else { kind });
-                    }
+        s = slab_before(slab.base);
+        idx = s.map_or(0, |s| s.geometry.count);
+    }
+}
+
+/// Up to `NEIGHBOURS` objects going up from object `idx` (included) of
+/// `s`, then on through the slabs after it.
+fn objects_up(mut s: Option<&'static Slab>, mut idx: usize, out: &mut Vec<Block>) {
+    while let Some(slab) = s {
+        while idx < slab.geometry.count && out.len() < NEIGHBOURS {
+            out.push(block(slab, idx));
+            idx += 1;
+        }
+        if out.len() == NEIGHBOURS {
+            return;
+        }
+        s = slab::lookup(slab.base + slab.geometry.bytes);
+        idx = 0;
+    }
+}
+
+/// The cache objects around untagged heap address `addr`, if it is in the
+/// caches' part of the heap.
+pub fn neighbourhood(addr: usize) -> Option<Neighbourhood> {
+    if !slab::in_cache_region(addr) {
+        return None;
+    }
+    Some(slab::with_records(|| {
+        let mut n = Neighbourhood::default();
+        match slab::lookup(addr) {
+            Some(s) => {
+                let idx = s.index_of(addr);
+                if idx < s.geometry.count {
+                    n.at = Some(block(s, idx));
+                    objects_down(Some(s), idx, &mut n.before);
+                    objects_up(Some(s), idx + 1, &mut n.after);
+                } else {
+                    // In the slack after the last object.
+                    objects_down(Some(s), s.geometry.count, &mut n.before);
+                    objects_up(slab::lookup(s.base + s.geometry.bytes), 0, &mut n.after);
                 }
             }
+            None => {
+                // Between slabs: the ones ending and starting at the
+                // nearest slab boundaries.
+                let unit = addr & !(slab::UNIT - 1);
+                let before = slab::lookup(unit.wrapping_sub(1));
+                objects_down(
+                    before,
+                    before.map_or(0, |s| s.geometry.count),
+                    &mut n.before,
+                );
+                objects_up(slab::lookup(unit + slab::UNIT), 0, &mut n.after);
+            }
         }
-        finding(s, at, "tag-mismatch")
-    })
+        n
+    }))
 }
 
-/// The object at or containing `addr`, for double/invalid-free reports.
-pub fn object_at(addr: usize) -> Option<Finding> {
-    let a = crate::layout::untag(addr);
-    slab::with_slab(addr, |s| {
-        finding(s, s.index_of(a).min(s.geometry.count - 1), "object")
-    })
-}
-
-fn state_text(f: &Finding) -> &'static str {
-    match f.state {
+fn state_text(o: &CacheObject) -> &'static str {
+    match o.state {
         slab::LIVE => "live",
-        slab::FREE if f.cache.is_rcu() && f.slab_state == slab::ACTIVE => {
+        slab::FREE if o.cache.is_rcu() && o.slab_state == slab::ACTIVE => {
             if crate::flags::flags().slab_rcu_debug {
                 "freed, retagged after a grace period (slab_rcu_debug)"
             } else {
@@ -138,8 +144,8 @@ fn state_text(f: &Finding) -> &'static str {
     }
 }
 
-fn slab_text(f: &Finding) -> &'static str {
-    match (f.slab_state, f.released_by) {
+fn slab_text(o: &CacheObject) -> &'static str {
+    match (o.slab_state, o.released_by) {
         (slab::RELEASED, slab::BY_SHRINK) => "; its slab was released by cache_shrink",
         (slab::RELEASED, _) => "; its slab was released by cache_destroy",
         (slab::RELEASE_PENDING, _) => "; its slab is released after the next grace period",
@@ -147,49 +153,37 @@ fn slab_text(f: &Finding) -> &'static str {
     }
 }
 
-/// Prints the object line, its state and its stacks.
-pub fn print(out: &mut Out, addr: usize, f: &Finding) {
-    let a = crate::layout::untag(addr);
-    let size = f.cache.geometry.object_size;
-    let begin = f.object;
-    let (n, rel) = if a < begin {
-        (begin - a, "before")
-    } else if a < begin + size {
-        (a - begin, "inside")
-    } else {
-        (a - begin - size, "after")
-    };
-    let _ = write!(
-        out,
-        "{addr:#x} is located {n} bytes {rel} a {size}-byte object in cache \"{}\"",
-        f.cache.name()
-    );
-    match f.cache.traits() {
-        "" => {
-            let _ = writeln!(out);
-        }
-        t => {
-            let _ = writeln!(out, " ({t})");
+/// `object in cache "name" (traits)`: how reports name a cache object.
+pub fn object_words(o: &CacheObject) -> impl core::fmt::Display + '_ {
+    struct Words<'a>(&'a CacheObject);
+    impl core::fmt::Display for Words<'_> {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "object in cache \"{}\"", self.0.cache.name())?;
+            match self.0.cache.traits() {
+                "" => Ok(()),
+                t => write!(f, " ({t})"),
+            }
         }
     }
-    let _ = writeln!(out, "object state: {}{}", state_text(f), slab_text(f));
-    if is_free(f.state) {
-        print_stored_stack(out, "freed", StackId(f.free_stack));
-        let _ = writeln!(out);
-        print_stored_stack(out, "previously allocated", StackId(f.alloc_stack));
-    } else if f.state == slab::LIVE {
-        print_stored_stack(out, "allocated", StackId(f.alloc_stack));
-    }
+    Words(o)
 }
 
-/// For a report about `ptr`: prints the cache object it is in, if any.
-/// Returns whether it printed.
-pub fn print_object_at(out: &mut Out, ptr: usize) -> bool {
-    match object_at(ptr) {
-        Some(f) => {
-            print(out, ptr, &f);
-            true
-        }
-        None => false,
+/// Prints the object line, its state and its stacks (`b` is a cache
+/// object's block).
+pub fn print(out: &mut Out, addr: usize, b: &Block, o: &CacheObject) {
+    let (n, rel) = classify::position(addr, b.begin, b.size);
+    let _ = writeln!(
+        out,
+        "{addr:#x} is located {n} bytes {rel} a {}-byte {}",
+        b.size,
+        object_words(o)
+    );
+    let _ = writeln!(out, "object state: {}{}", state_text(o), slab_text(o));
+    if is_free(o.state) {
+        print_stored_stack(out, "freed", b.free_stack);
+        let _ = writeln!(out);
+        print_stored_stack(out, "previously allocated", b.alloc_stack);
+    } else if o.state == slab::LIVE {
+        print_stored_stack(out, "allocated", b.alloc_stack);
     }
 }

@@ -22,10 +22,12 @@
 //!    grace period); released memory has shadow 0, so every access through
 //!    an old pointer is reported, and reports name the cache.
 //!
-//! Locking: one spin lock per cache guards its free list and slab list; the
-//! constructor runs with no lock held (it may allocate). Object metadata is
-//! written by the thread that owns the object. Lock order: cache, then the
-//! slab region, then internal memory.
+//! Locking: allocation and free take no lock on their common path: each
+//! thread keeps a magazine of free objects per cache (`magazine`). One spin
+//! lock per cache guards its free list and slab list, taken to move half a
+//! magazine at a time; the constructor runs with no lock held (it may
+//! allocate). Object metadata is written by the thread that owns the object.
+//! Lock order: cache, then the slab region, then internal memory.
 //!
 //! `Cache` records are never freed (a destroyed cache is marked so): slab
 //! records and reports refer to them after destruction.
@@ -33,6 +35,7 @@
 pub mod atfork;
 pub mod describe;
 pub mod ffi;
+pub mod magazine;
 pub mod rcu;
 pub mod slab;
 
@@ -40,7 +43,7 @@ use crate::layout::*;
 use crate::stack_depot;
 use crate::sync::SpinLock;
 use crate::unwind::Origin;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use slab::{Geometry, ObjMeta, Slab};
 
 /// Cache flag: objects are type-stable across free (RCU readers may read a
@@ -63,6 +66,11 @@ pub struct Cache {
     pub ctor: Option<Ctor>,
     inner: SpinLock<Inner>,
     destroyed: AtomicBool,
+    /// Index of this cache's magazine in every thread's table.
+    id: usize,
+    /// Bumped by `shrink` and `destroy`: threads then flush (or forget)
+    /// their magazines of this cache.
+    epoch: AtomicU32,
     objects_created: AtomicU64,
     ctor_calls: AtomicU64,
     /// The cache registered before this one (`atfork`'s list).
@@ -74,8 +82,11 @@ struct Inner {
     free: Vec<usize>,
     /// Active slabs.
     slabs: Vec<&'static Slab>,
-    live: usize,
 }
+
+/// Ids handed to caches (never reused: a thread's magazine table is indexed
+/// by them).
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
 /// Counters of a cache (`tagsan_cache_stats`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -87,6 +98,12 @@ pub struct Stats {
     pub slabs: u64,
     pub object_size: u64,
     pub objects_per_slab: u64,
+}
+
+impl core::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Cache({:?})", self.name())
+    }
 }
 
 impl Cache {
@@ -134,12 +151,26 @@ impl Cache {
         Stats {
             objects_created: self.objects_created.load(Ordering::Relaxed),
             ctor_calls: self.ctor_calls.load(Ordering::Relaxed),
-            live_objects: inner.live as u64,
+            live_objects: live_objects(&inner.slabs) as u64,
             slabs: inner.slabs.len() as u64,
             object_size: self.geometry.object_size as u64,
             objects_per_slab: self.geometry.count as u64,
         }
     }
+}
+
+/// Objects allocated and not freed in `slabs`, counted from their metadata
+/// (so the fast paths keep no shared counter).
+fn live_objects(slabs: &[&'static Slab]) -> usize {
+    slabs
+        .iter()
+        .map(|s| {
+            s.objs
+                .iter()
+                .filter(|m| m.state.load(Ordering::Relaxed) == slab::LIVE)
+                .count()
+        })
+        .sum()
 }
 
 /// Why `create` refused.
@@ -179,9 +210,10 @@ pub fn create(
         inner: SpinLock::new(Inner {
             free: Vec::new(),
             slabs: Vec::new(),
-            live: 0,
         }),
         destroyed: AtomicBool::new(false),
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        epoch: AtomicU32::new(0),
         objects_created: AtomicU64::new(0),
         ctor_calls: AtomicU64::new(0),
         next: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()),
@@ -230,8 +262,7 @@ fn grow(cache: &'static Cache) -> bool {
         return false;
     };
     if cache.stable_tags() && tagging() {
-        let before = crate::shadow::granule_tag(s.base - GRANULE_SIZE).unwrap_or(0);
-        let after = crate::shadow::granule_tag(s.base + g.bytes).unwrap_or(0);
+        let (before, after) = slab::tags_around(s);
         let max = crate::tags::max_tag();
         let base = slab::stable_base(crate::tags::random(), g.count, max, before, after);
         for (i, m) in s.objs.iter().enumerate() {
@@ -272,19 +303,25 @@ fn tagging() -> bool {
     crate::flags::flags().tag_allocations
 }
 
-/// Allocates an object (its tagged pointer), or null if out of memory.
-pub fn alloc(cache: &'static Cache, origin: Origin) -> *mut u8 {
-    let (obj, s) = loop {
-        let mut inner = cache.inner.lock();
-        if let Some(obj) = inner.free.pop() {
-            inner.live += 1;
-            // Counted in use before the lock is dropped, or a concurrent
-            // `shrink` could release the slab under us.
-            let s = slab::lookup(obj).expect("free objects are in active slabs");
-            s.inuse.fetch_add(1, Ordering::Relaxed);
-            break (obj, s);
+/// Moves up to `out.len()` objects from the cache's free list to `out`
+/// (first out first), growing the cache when the list is empty; 0 when it
+/// cannot grow. The objects count as in use (see `magazine`).
+fn take_many(cache: &'static Cache, out: &mut [usize]) -> usize {
+    loop {
+        {
+            let mut inner = cache.inner.lock();
+            let n = out.len().min(inner.free.len());
+            if n > 0 {
+                for o in &mut out[..n] {
+                    *o = inner.free.pop().expect("n <= len");
+                    // Counted in use before the lock is dropped, or a
+                    // concurrent `shrink` could release the slab under us.
+                    let s = slab::lookup(*o).expect("free objects are in active slabs");
+                    s.inuse.fetch_add(1, Ordering::Relaxed);
+                }
+                return n;
+            }
         }
-        drop(inner);
         if cache.is_rcu() && crate::flags::flags().slab_rcu_debug && rcu::pending() > 0 {
             // Objects waiting for their retag may be reusable by now.
             rcu::poll();
@@ -293,9 +330,32 @@ pub fn alloc(cache: &'static Cache, origin: Origin) -> *mut u8 {
             }
         }
         if !grow(cache) {
-            return core::ptr::null_mut();
+            return 0;
         }
+    }
+}
+
+/// Puts free objects back on the cache's free list.
+fn put_back_many(cache: &Cache, objs: &[usize]) {
+    if objs.is_empty() {
+        return;
+    }
+    let mut inner = cache.inner.lock();
+    for &o in objs {
+        inner.free.push(o);
+        if let Some(s) = slab::lookup(o) {
+            s.inuse.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Allocates an object (its tagged pointer), or null if out of memory.
+pub fn alloc(cache: &'static Cache, origin: Origin) -> *mut u8 {
+    let Some(obj) = magazine::pop(cache) else {
+        return core::ptr::null_mut();
     };
+    // In use (see `magazine`), so its slab stays.
+    let s = slab::lookup(obj).expect("free objects are in active slabs");
     let g = cache.geometry;
     let m = &s.objs[s.index_of(obj)];
     let tag = if !tagging() {
@@ -303,8 +363,30 @@ pub fn alloc(cache: &'static Cache, origin: Origin) -> *mut u8 {
     } else if cache.stable_tags() {
         m.tag.load(Ordering::Relaxed)
     } else {
-        let before = crate::shadow::granule_tag(obj - GRANULE_SIZE).unwrap_or(0);
-        let after = crate::shadow::granule_tag(obj + g.stride).unwrap_or(0);
+        if m.state.load(Ordering::Relaxed) == slab::FREE {
+            // The metadata is about to describe the new object (with a new
+            // tag): the history keeps the old one. (Objects of caches with
+            // fixed tags keep their tag, so no stale pointer mismatches.)
+            crate::history::record(
+                with_tag(obj, m.tag.load(Ordering::Relaxed)),
+                g.object_size,
+                stack_depot::StackId(m.alloc_stack.load(Ordering::Relaxed)),
+                stack_depot::StackId(m.free_stack.load(Ordering::Relaxed)),
+            );
+        }
+        // At a slab's edge the neighbour is an object of the next slab,
+        // across the slab's slack.
+        let idx = s.index_of(obj);
+        let before = if idx == 0 {
+            slab::tag_across_slack(obj - GRANULE_SIZE, true)
+        } else {
+            crate::shadow::granule_tag(obj - GRANULE_SIZE).unwrap_or(0)
+        };
+        let after = if idx + 1 == g.count {
+            slab::tag_across_slack(obj + g.stride, false)
+        } else {
+            crate::shadow::granule_tag(obj + g.stride).unwrap_or(0)
+        };
         crate::tags::choose([before, after, m.tag.load(Ordering::Relaxed)])
     };
     if tag != 0 {
@@ -330,23 +412,23 @@ pub fn free(cache: &'static Cache, ptr: *mut u8, origin: Origin) {
     let Some(s) = slab::lookup(p).filter(|s| {
         core::ptr::eq(s.cache, cache) && s.state.load(Ordering::Acquire) == slab::ACTIVE
     }) else {
-        return crate::report::invalid_free(p, origin);
+        return crate::report::invalid_cache_free(cache, p, origin);
     };
     let obj = untag(p);
     let idx = s.index_of(obj);
     if (obj - s.base) % cache.geometry.stride != 0 || idx >= s.geometry.count {
-        return crate::report::invalid_free(p, origin);
+        return crate::report::invalid_cache_free(cache, p, origin);
     }
     let m = &s.objs[idx];
     if m.tag.load(Ordering::Relaxed) != ptr_tag(p) {
-        return crate::report::invalid_free(p, origin);
+        return crate::report::invalid_cache_free(cache, p, origin);
     }
     if m.state
         .compare_exchange(slab::LIVE, slab::FREE, Ordering::AcqRel, Ordering::Relaxed)
         .is_err()
     {
         return match m.state.load(Ordering::Relaxed) {
-            slab::UNUSED => crate::report::invalid_free(p, origin),
+            slab::UNUSED => crate::report::invalid_cache_free(cache, p, origin),
             _ => crate::report::double_free(p, origin),
         };
     }
@@ -355,7 +437,6 @@ pub fn free(cache: &'static Cache, ptr: *mut u8, origin: Origin) {
     if cache.is_rcu() {
         if crate::flags::flags().slab_rcu_debug {
             m.state.store(slab::FREE_PENDING, Ordering::Release);
-            cache.inner.lock().live -= 1;
             rcu::call(retag_after_grace_period, obj as *mut libc::c_void);
             return;
         }
@@ -363,16 +444,7 @@ pub fn free(cache: &'static Cache, ptr: *mut u8, origin: Origin) {
     } else {
         crate::shadow::set(obj, cache.geometry.stride, SHADOW_FREED);
     }
-    put_back(cache, s, obj, true);
-}
-
-fn put_back(cache: &Cache, s: &Slab, obj: usize, was_live: bool) {
-    let mut inner = cache.inner.lock();
-    if was_live {
-        inner.live -= 1;
-    }
-    inner.free.push(obj);
-    s.inuse.fetch_sub(1, Ordering::Relaxed);
+    magazine::push(cache, obj);
 }
 
 /// `slab_rcu_debug`: a grace period after the free, the object is tagged
@@ -389,12 +461,15 @@ unsafe extern "C" fn retag_after_grace_period(arg: *mut libc::c_void) {
     let cache = unsafe { &*s.cache };
     crate::shadow::set(obj, cache.geometry.stride, SHADOW_FREED);
     m.state.store(slab::FREE, Ordering::Release);
-    put_back(cache, s, obj, false);
+    put_back_many(cache, &[obj]);
 }
 
 /// Releases `cache`'s empty slabs (RCU caches: after a grace period).
 /// Returns how many slabs were taken out of the cache.
 pub fn shrink(cache: &'static Cache) -> usize {
+    // Other threads flush their magazines on their next use of the cache.
+    cache.epoch.fetch_add(1, Ordering::AcqRel);
+    magazine::flush(cache);
     let empty: Vec<&'static Slab> = {
         let mut inner = cache.inner.lock();
         let (empty, keep): (Vec<_>, Vec<_>) = inner
@@ -421,10 +496,13 @@ pub fn destroy(cache: &'static Cache) {
         crate::output::write_all(b"tagsan: warning: cache destroyed twice, ignored\n");
         return;
     }
+    cache.epoch.fetch_add(1, Ordering::AcqRel);
+    magazine::forget(cache);
     let (slabs, live) = {
         let mut inner = cache.inner.lock();
         inner.free = Vec::new();
-        (core::mem::take(&mut inner.slabs), inner.live)
+        let live = live_objects(&inner.slabs);
+        (core::mem::take(&mut inner.slabs), live)
     };
     if live > 0 {
         let mut out = crate::report::format::Out::new();

@@ -103,6 +103,48 @@ pub fn stable_base(random: u32, count: usize, max_tag: u8, before: u8, after: u8
     0
 }
 
+/// Granules looked across for the object next to a slab's edge object:
+/// past a slab's slack (shorter than its objects), or far enough that an
+/// access between the two is clearly nearer one of them.
+const EDGE_PROBE_GRANULES: usize = 4;
+
+/// The memory tag of the nearest granule from heap address `addr` on,
+/// going down (`down`) or up, that was ever tagged, skipping never-tagged
+/// granules (a slab's slack) for `EDGE_PROBE_GRANULES`: the tag of a live
+/// object just across a slab boundary. 0 if none (or free).
+pub fn tag_across_slack(addr: usize, down: bool) -> u8 {
+    for k in 0..EDGE_PROBE_GRANULES {
+        let a = if down {
+            addr - k * crate::layout::GRANULE_SIZE
+        } else {
+            addr + k * crate::layout::GRANULE_SIZE
+        };
+        if crate::shadow::shadow_byte(a) != crate::layout::SHADOW_UNALLOCATED {
+            return crate::shadow::granule_tag(a).unwrap_or(0);
+        }
+    }
+    0
+}
+
+/// The tags slab `s`'s first and last objects must differ from (0: none):
+/// those of the objects just across its edges, in the slabs ending where it
+/// begins and beginning where it ends, whose tags may be fixed (from their
+/// metadata), else the memory tags there.
+pub fn tags_around(s: &Slab) -> (u8, u8) {
+    let last = |p: &Slab| p.objs[p.geometry.count - 1].tag.load(Ordering::Relaxed);
+    let first = |n: &Slab| n.objs[0].tag.load(Ordering::Relaxed);
+    let (before, after) = with_records(|| {
+        (
+            lookup(s.base - 1).map(last),
+            lookup(s.base + s.geometry.bytes).map(first),
+        )
+    });
+    (
+        before.unwrap_or_else(|| tag_across_slack(s.base - crate::layout::GRANULE_SIZE, true)),
+        after.unwrap_or_else(|| tag_across_slack(s.base + s.geometry.bytes, false)),
+    )
+}
+
 /// Object states (`ObjMeta::state`).
 pub const UNUSED: u8 = 0;
 pub const LIVE: u8 = 1;
@@ -218,11 +260,17 @@ pub fn lookup(addr: usize) -> Option<&'static Slab> {
     slab.contains(crate::layout::untag(addr)).then_some(slab)
 }
 
-/// Runs `f` on the slab record covering `addr` while no record can be
-/// dropped (reports: the record may be a released one).
-pub fn with_slab<R>(addr: usize, f: impl FnOnce(&Slab) -> R) -> Option<R> {
+/// Runs `f` while no slab record can be dropped, so it may `lookup` any
+/// number of records, released ones included (reports).
+pub fn with_records<R>(f: impl FnOnce() -> R) -> R {
     let _region = REGION.lock();
-    lookup(addr).map(f)
+    f()
+}
+
+/// Whether heap address `addr` (any alias) is in the caches' part of the
+/// heap.
+pub fn in_cache_region(addr: usize) -> bool {
+    crate::layout::is_heap(addr) && slot_of(crate::layout::heap_offset(addr)).is_some()
 }
 
 /// Reserves heap offsets for a slab of `bytes` and publishes `slab` (whose

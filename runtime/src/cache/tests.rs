@@ -94,9 +94,10 @@ fn rcu_free_keeps_the_tag_and_shrink_waits_for_a_grace_period() {
         Some(0),
         "released after the grace period"
     );
-    let f = describe::classify(p as usize, 8, ptr_tag(p as usize)).unwrap();
-    assert_eq!(f.kind, "use-after-free");
-    assert_eq!(f.object, untag(p as usize));
+    let f = crate::report::classify::classify(p as usize, 8);
+    assert_eq!(f.cause.name(), "use-after-free");
+    assert_eq!(f.block.unwrap().begin, untag(p as usize));
+    assert!(f.block.unwrap().cache.is_some());
 }
 
 #[test]
@@ -107,9 +108,9 @@ fn overflow_into_the_next_object_is_described() {
     assert_eq!(untag(b as usize), untag(a as usize) + 48);
     let bad = a as usize + 56;
     assert_eq!(crate::shadow::first_mismatch(bad, 8), Some(0));
-    let f = describe::classify(bad, 8, ptr_tag(a as usize)).unwrap();
+    let f = crate::report::classify::classify(bad, 8);
     assert_eq!(
-        (f.kind, f.object),
+        (f.cause.name(), f.block.unwrap().begin),
         ("heap-buffer-overflow", untag(a as usize))
     );
     unsafe {
@@ -171,4 +172,55 @@ fn shrink_keeps_slabs_with_objects_in_use_and_drops_only_empty_ones() {
         unsafe { c.free(p) };
     }
     unsafe { c.free(objs[per_slab + 1]) };
+}
+
+#[test]
+fn objects_in_a_threads_magazine_keep_their_slab_until_it_exits() {
+    use std::sync::mpsc::channel;
+    let c: &'static Cache = create(b"magazine", 64, 0, 0, None).unwrap();
+    let (freed_tx, freed_rx) = channel();
+    let (go_tx, go_rx) = channel::<()>();
+    let t = std::thread::spawn(move || {
+        let objs: Vec<usize> = (0..10).map(|_| alloc(c, Origin::here()) as usize).collect();
+        for &p in &objs {
+            free(c, p as *mut u8, Origin::here());
+        }
+        freed_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        // The shrink below changed the epoch: the next free brings this
+        // thread's magazine back in step first.
+        let p = alloc(c, Origin::here());
+        free(c, p, Origin::here());
+    });
+    freed_rx.recv().unwrap();
+    assert_eq!(c.stats().live_objects, 0);
+    assert_eq!(shrink(c), 0, "objects in the thread's magazine are in use");
+    assert_eq!(c.stats().slabs, 1);
+    go_tx.send(()).unwrap();
+    t.join().unwrap();
+    // Flushed at thread exit.
+    assert_eq!(shrink(c), 1);
+    assert_eq!(c.stats().slabs, 0);
+}
+
+#[test]
+fn a_magazine_is_lifo_and_gives_back_half_when_full() {
+    let c: &'static Cache = create(b"lifo", 32, 0, 0, None).unwrap();
+    let cap = magazine::capacity(c);
+    let objs: Vec<*mut u8> = (0..3 * cap).map(|_| alloc(c, Origin::here())).collect();
+    for w in objs.windows(2) {
+        assert_eq!(
+            untag(w[1] as usize),
+            untag(w[0] as usize) + 32,
+            "a new slab is handed out lowest address first"
+        );
+    }
+    for &p in &objs {
+        free(c, p, Origin::here());
+    }
+    let again = alloc(c, Origin::here());
+    assert_eq!(untag(again as usize), untag(*objs.last().unwrap() as usize));
+    free(c, again, Origin::here());
+    assert_eq!(c.stats().live_objects, 0);
+    assert_eq!(shrink(c), 1);
 }

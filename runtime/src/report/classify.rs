@@ -1,16 +1,36 @@
-//! Deciding what a tag mismatch on the heap was, from the allocator's
-//! chunk info: the pointer's tag is compared with the tag each nearby
-//! chunk had at its last allocation.
+//! Deciding what a tag mismatch was. One search for `malloc` chunks and
+//! cache objects alike: each source only says which blocks lie around the
+//! address (`Neighbourhood`: the allocator's chunks, or the cache's slab
+//! objects across slab boundaries), and the allocation history adds the
+//! freed block the pointer may still point to. Then, in this order:
 //!
-//! - the chunk containing the address was freed, and had the pointer's tag:
-//!   use-after-free;
-//! - it is live with the pointer's tag but the access goes past its end
-//!   (the short-granule tail, or an access straddling the end): overflow;
-//! - else the nearest chunk before (after) with the pointer's tag: the
-//!   pointer ran off its end (start): overflow (underflow);
-//! - else a plain tag-mismatch, with whatever is known.
+//! 1. the block holding the address has the pointer's tag: freed, a
+//!    use-after-free; live but the access runs past its end (the short
+//!    granule's tail, or straddling the end), an overflow;
+//! 2. a live block with the pointer's tag less than a granule away: the
+//!    pointer ran off its end (overflow) or start (underflow);
+//! 3. the history has a block freed since that held the address with the
+//!    pointer's tag: a use-after-free through a stale pointer, whose memory
+//!    now belongs to the block at the address;
+//! 4. the nearest live block with the pointer's tag: overflow or underflow;
+//! 5. the block holding the address is freed (with another tag): a
+//!    use-after-free of that memory, through a pointer to an earlier block
+//!    there that the history no longer has (a freed neighbour that happens
+//!    to carry the pointer's tag is a worse guess: a stale pointer is far
+//!    more common than one run off a freed block);
+//! 6. the nearest freed block with the pointer's tag: use-after-free;
+//! 7. memory given back to the OS (a released slab): use-after-free;
+//! 8. else a plain tag-mismatch, about the block at the address if any.
+//!
+//! "Nearest" is one distance for every report (`Block::distance`): bytes
+//! from the first byte of the access to the block, on untagged addresses,
+//! the number the report's "is located N bytes before/after" line prints.
+//! Rule 2 before 3 is HWASan's order: an adjacent overflow is far likelier
+//! than a stale pointer whose tag happens to match.
 
 use crate::allocator::{ChunkInfo, ChunkState};
+use crate::layout::{self, GRANULE_SIZE};
+use crate::stack_depot::StackId;
 
 /// Neighbours looked at on each side.
 pub const NEIGHBOURS: usize = 8;
@@ -34,72 +54,190 @@ impl Cause {
     }
 }
 
-/// The cause and the chunk it is about (the one to describe).
+/// What an object cache adds about one of its objects (its wording in
+/// reports: cache name and traits, object and slab state).
+#[derive(Clone, Copy, Debug)]
+pub struct CacheObject {
+    pub cache: &'static crate::cache::Cache,
+    /// The object's state (`cache::slab::LIVE`, ...).
+    pub state: u8,
+    /// Its slab's state (`cache::slab::ACTIVE`, ...).
+    pub slab_state: u8,
+    pub released_by: u8,
+}
+
+/// A block as reports see it: a `malloc` chunk or a cache object.
+#[derive(Clone, Copy, Debug)]
+pub struct Block {
+    /// Untagged address of its first byte.
+    pub begin: usize,
+    /// Bytes the program may use (requested size, object size).
+    pub size: usize,
+    pub tag: u8,
+    /// Freed also for objects of a released slab.
+    pub state: ChunkState,
+    /// Its memory was given back to the OS: any access is a use after free.
+    pub released: bool,
+    pub alloc_stack: StackId,
+    pub free_stack: StackId,
+    pub cache: Option<CacheObject>,
+}
+
+impl Block {
+    /// Placeholder for struct update syntax (never reported).
+    const NONE: Block = Block {
+        begin: 0,
+        size: 0,
+        tag: 0,
+        state: ChunkState::Unused,
+        released: false,
+        alloc_stack: StackId(0),
+        free_stack: StackId(0),
+        cache: None,
+    };
+
+    pub fn from_chunk(c: &ChunkInfo) -> Block {
+        Block {
+            begin: c.begin,
+            size: c.requested_size,
+            tag: c.tag,
+            state: c.state,
+            released: false,
+            alloc_stack: c.alloc_stack,
+            free_stack: c.free_stack,
+            cache: None,
+        }
+    }
+
+    pub fn end(&self) -> usize {
+        self.begin + self.size
+    }
+
+    /// The distance of reports: bytes from heap address `addr` (any alias)
+    /// to this block, 0 inside it.
+    pub fn distance(&self, addr: usize) -> usize {
+        position(addr, self.begin, self.size).0
+    }
+}
+
+/// Where heap address `addr` lies relative to the block of `size` bytes at
+/// `begin` (any aliases: both are untagged first): (bytes, "before" /
+/// "inside" / "after").
+pub fn position(addr: usize, begin: usize, size: usize) -> (usize, &'static str) {
+    let (a, b) = (layout::untag(addr), layout::untag(begin));
+    if a < b {
+        (b - a, "before")
+    } else if a < b + size {
+        (a - b, "inside")
+    } else {
+        (a - b - size, "after")
+    }
+}
+
+/// The blocks around an address: the one holding it (if any), then up to
+/// `NEIGHBOURS` on each side, nearest first.
+#[derive(Clone, Debug, Default)]
+pub struct Neighbourhood {
+    pub at: Option<Block>,
+    pub before: Vec<Block>,
+    pub after: Vec<Block>,
+}
+
+/// The verdict, and what the report describes.
 #[derive(Clone, Copy, Debug)]
 pub struct Classified {
     pub cause: Cause,
-    pub chunk: Option<ChunkInfo>,
+    /// The block the report is about.
+    pub block: Option<Block>,
+    /// `block` comes from the history: it was freed and its memory reused.
+    pub stale: bool,
+    /// With `stale`: the block that holds the address now, if any.
+    pub now: Option<Block>,
+    /// Rule 5: `block` holds the address but has another tag than the
+    /// pointer, which comes from an earlier block there.
+    pub earlier: bool,
+}
+
+impl Classified {
+    fn about(cause: Cause, block: Block) -> Classified {
+        Classified {
+            cause,
+            block: Some(block),
+            stale: false,
+            now: None,
+            earlier: false,
+        }
+    }
+}
+
+/// The nearest block with tag `ptr_tag` in state `state`, and whether the
+/// access would have run off its end (a block before) or start (after).
+fn nearest(
+    addr: usize,
+    ptr_tag: u8,
+    n: &Neighbourhood,
+    state: ChunkState,
+) -> Option<(Cause, Block)> {
+    let want = |b: &&Block| b.tag == ptr_tag && b.state == state;
+    let before = n.before.iter().find(want);
+    let after = n.after.iter().find(want);
+    match (before, after) {
+        (Some(b), Some(a)) if a.distance(addr) < b.distance(addr) => Some((Cause::Underflow, *a)),
+        (Some(b), _) => Some((Cause::Overflow, *b)),
+        (None, Some(a)) => Some((Cause::Underflow, *a)),
+        (None, None) => None,
+    }
 }
 
 /// Classifies an access of `size` bytes at untagged heap address `addr`
-/// through a pointer tagged `ptr_tag`. `before`/`after` are the neighbour
-/// chunks, nearest first.
-pub fn classify(
+/// through a pointer tagged `ptr_tag`, given the blocks around it and the
+/// freed block the history has for the address (`stale`), following the
+/// rules of the module head.
+pub fn decide(
     addr: usize,
     size: usize,
     ptr_tag: u8,
-    at: Option<ChunkInfo>,
-    before: &[ChunkInfo],
-    after: &[ChunkInfo],
+    n: &Neighbourhood,
+    stale: Option<Block>,
 ) -> Classified {
-    if let Some(c) = at {
-        if c.tag == ptr_tag {
-            match c.state {
-                ChunkState::Freed => {
-                    return Classified {
-                        cause: Cause::UseAfterFree,
-                        chunk: Some(c),
-                    }
-                }
-                ChunkState::Live if addr + size.max(1) > c.begin + c.requested_size => {
-                    return Classified {
-                        cause: Cause::Overflow,
-                        chunk: Some(c),
-                    };
-                }
-                _ => {}
+    if let Some(c) = n.at.filter(|c| c.tag == ptr_tag) {
+        match c.state {
+            ChunkState::Freed => return Classified::about(Cause::UseAfterFree, c),
+            ChunkState::Live if addr + size.max(1) > c.end() => {
+                return Classified::about(Cause::Overflow, c)
             }
+            _ => {}
         }
     }
-    let live = |c: &&ChunkInfo| c.tag == ptr_tag && c.state == ChunkState::Live;
-    let freed = |c: &&ChunkInfo| c.tag == ptr_tag && c.state == ChunkState::Freed;
-    // Nearest live match on either side; a freed one only if no live one.
-    for pick in [&live as &dyn Fn(&&ChunkInfo) -> bool, &freed] {
-        let b = before.iter().find(pick);
-        let a = after.iter().find(pick);
-        let dist_b = b.map(|c| addr.saturating_sub(c.begin + c.requested_size));
-        let dist_a = a.map(|c| c.begin.saturating_sub(addr));
-        let choice = match (dist_b, dist_a) {
-            (Some(db), Some(da)) if da < db => Some((Cause::Underflow, *a.unwrap())),
-            (Some(_), _) => Some((Cause::Overflow, *b.unwrap())),
-            (None, Some(_)) => Some((Cause::Underflow, *a.unwrap())),
-            (None, None) => None,
+    let live = nearest(addr, ptr_tag, n, ChunkState::Live);
+    if let Some((cause, b)) = live.filter(|(_, b)| b.distance(addr) < GRANULE_SIZE) {
+        return Classified::about(cause, b);
+    }
+    if let Some(s) = stale {
+        return Classified {
+            stale: true,
+            now: n.at,
+            ..Classified::about(Cause::UseAfterFree, s)
         };
-        if let Some((cause, c)) = choice {
-            let cause = if c.state == ChunkState::Freed {
-                Cause::UseAfterFree
-            } else {
-                cause
-            };
-            return Classified {
-                cause,
-                chunk: Some(c),
-            };
-        }
+    }
+    if let Some((cause, b)) = live {
+        return Classified::about(cause, b);
+    }
+    if let Some(c) = n.at.filter(|c| c.state == ChunkState::Freed && !c.released) {
+        return Classified {
+            earlier: true,
+            ..Classified::about(Cause::UseAfterFree, c)
+        };
+    }
+    if let Some((_, b)) = nearest(addr, ptr_tag, n, ChunkState::Freed) {
+        return Classified::about(Cause::UseAfterFree, b);
+    }
+    if let Some(c) = n.at.filter(|c| c.released) {
+        return Classified::about(Cause::UseAfterFree, c);
     }
     Classified {
-        cause: Cause::Unknown,
-        chunk: at,
+        block: n.at,
+        ..Classified::about(Cause::Unknown, n.at.unwrap_or(Block::NONE))
     }
 }
 
@@ -108,14 +246,14 @@ pub fn classify(
 const PROBE_BYTES: usize = 4096;
 
 /// Up to `NEIGHBOURS` chunks from `first` on, following `next`.
-fn chain(first: Option<ChunkInfo>, next: fn(&ChunkInfo) -> Option<ChunkInfo>) -> Vec<ChunkInfo> {
+fn chain(first: Option<ChunkInfo>, next: fn(&ChunkInfo) -> Option<ChunkInfo>) -> Vec<Block> {
     let mut out = Vec::new();
     let mut cur = first;
     while let Some(c) = cur {
         if out.len() == NEIGHBOURS {
             break;
         }
-        out.push(c);
+        out.push(Block::from_chunk(&c));
         cur = next(&c);
     }
     out
@@ -124,129 +262,298 @@ fn chain(first: Option<ChunkInfo>, next: fn(&ChunkInfo) -> Option<ChunkInfo>) ->
 /// The nearest chunk the allocator knows within `PROBE_BYTES` of `addr`,
 /// searching down (`down`) or up granule by granule.
 fn probe(addr: usize, down: bool) -> Option<ChunkInfo> {
-    let g = crate::layout::GRANULE_SIZE;
-    (1..=PROBE_BYTES / g).find_map(|k| {
+    (1..=PROBE_BYTES / GRANULE_SIZE).find_map(|k| {
         let a = if down {
-            addr.checked_sub(k * g)?
+            addr.checked_sub(k * GRANULE_SIZE)?
         } else {
-            addr + k * g
+            addr + k * GRANULE_SIZE
         };
         crate::allocator::chunk_at(a).filter(|c| if down { c.begin < addr } else { c.begin > addr })
     })
 }
 
-/// Collects the chunk at `addr` and up to `NEIGHBOURS` on each side from
-/// the allocator, then classifies.
-pub fn classify_heap(addr: usize, size: usize, ptr_tag: u8) -> Classified {
+/// The allocator's chunks around untagged heap address `addr`.
+fn heap_neighbourhood(addr: usize) -> Neighbourhood {
     use crate::allocator::{chunk_after, chunk_at, chunk_before};
-    let untagged = crate::layout::untag(addr);
-    let at = chunk_at(untagged);
+    let at = chunk_at(addr);
     let (before, after) = match at {
         Some(c) => (
             chain(chunk_before(&c), chunk_before),
             chain(chunk_after(&c), chunk_after),
         ),
         None => (
-            chain(probe(untagged, true), chunk_before),
-            chain(probe(untagged, false), chunk_after),
+            chain(probe(addr, true), chunk_before),
+            chain(probe(addr, false), chunk_after),
         ),
     };
-    classify(untagged, size, ptr_tag, at, &before, &after)
+    Neighbourhood {
+        at: at.map(|c| Block::from_chunk(&c)),
+        before,
+        after,
+    }
+}
+
+/// The blocks around heap address `addr` (any alias), from the cache
+/// holding it or else the allocator.
+pub fn neighbourhood(addr: usize) -> Neighbourhood {
+    let a = layout::untag(addr);
+    crate::cache::describe::neighbourhood(a).unwrap_or_else(|| heap_neighbourhood(a))
+}
+
+/// The block at heap address `addr` (any alias) now, if any.
+pub fn block_at(addr: usize) -> Option<Block> {
+    let a = layout::untag(addr);
+    match crate::cache::describe::neighbourhood(a) {
+        Some(n) => n.at,
+        None => crate::allocator::chunk_at(a).map(|c| Block::from_chunk(&c)),
+    }
+}
+
+/// The block the history has for `f`, described as `now` (the block at the
+/// same place now) would be: a cache object keeps its cache's wording.
+fn from_history(f: &crate::history::Freed, now: Option<&Block>) -> Block {
+    Block {
+        begin: f.begin,
+        size: f.size,
+        tag: f.tag,
+        state: ChunkState::Freed,
+        released: false,
+        alloc_stack: f.alloc_stack,
+        free_stack: f.free_stack,
+        cache: now.and_then(|b| b.cache).map(|c| CacheObject {
+            state: crate::cache::slab::FREE,
+            ..c
+        }),
+    }
+}
+
+/// A freed block the pointer `addr` (tagged) may still point to, from the
+/// history, unless it is the block at the address now (same start and
+/// tag), which its own metadata describes better.
+pub fn stale_block(addr: usize, now: Option<&Block>) -> Option<Block> {
+    let f = crate::history::freed_block_at(addr)?;
+    if now.is_some_and(|b| b.begin == f.begin && b.tag == f.tag) {
+        return None;
+    }
+    Some(from_history(&f, now))
+}
+
+/// For a free through `ptr` (tagged) that is no live block: the block the
+/// history says `ptr` was the start of, if it was freed and its memory has
+/// been reused or given back since (a double free through a stale pointer).
+pub fn stale_start(ptr: usize) -> Option<(Block, Option<Block>)> {
+    if !layout::is_heap(ptr) {
+        return None;
+    }
+    let (a, tag) = (layout::untag(ptr), layout::ptr_tag(ptr));
+    let f = crate::history::find_latest(|f| f.begin == a && f.tag == tag)?;
+    let now = block_at(ptr);
+    if now.is_some_and(|b| b.begin == f.begin && b.tag == f.tag) {
+        return None;
+    }
+    Some((from_history(&f, now.as_ref()), now))
+}
+
+/// Classifies a tag mismatch of `size` bytes at tagged heap address `addr`.
+pub fn classify(addr: usize, size: usize) -> Classified {
+    let n = neighbourhood(addr);
+    let stale = stale_block(addr, n.at.as_ref());
+    decide(layout::untag(addr), size, layout::ptr_tag(addr), &n, stale)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::allocator::AllocKind;
-    use crate::stack_depot::StackId;
 
-    fn chunk(begin: usize, size: usize, req: usize, tag: u8, state: ChunkState) -> ChunkInfo {
-        ChunkInfo {
+    fn block(begin: usize, size: usize, tag: u8, state: ChunkState) -> Block {
+        Block {
             begin,
-            chunk_size: size,
-            requested_size: req,
+            size,
             tag,
             state,
-            kind: AllocKind::Malloc,
+            released: false,
             alloc_stack: StackId(0),
             free_stack: StackId(0),
+            cache: None,
         }
     }
 
+    fn hood(at: Option<Block>, before: &[Block], after: &[Block]) -> Neighbourhood {
+        Neighbourhood {
+            at,
+            before: before.to_vec(),
+            after: after.to_vec(),
+        }
+    }
+
+    fn decide_no_history(
+        addr: usize,
+        size: usize,
+        tag: u8,
+        at: Option<Block>,
+        before: &[Block],
+        after: &[Block],
+    ) -> Classified {
+        decide(addr, size, tag, &hood(at, before, after), None)
+    }
+
+    const LIVE: ChunkState = ChunkState::Live;
+    const FREED: ChunkState = ChunkState::Freed;
+
     #[test]
     fn short_granule_tail_is_overflow_of_the_same_chunk() {
-        let c = chunk(0x1000, 16, 13, 3, ChunkState::Live);
-        let r = classify(0x100d, 1, 3, Some(c), &[], &[]);
+        let c = block(0x1000, 13, 3, LIVE);
+        let r = decide_no_history(0x100d, 1, 3, Some(c), &[], &[]);
         assert_eq!(r.cause, Cause::Overflow);
-        assert_eq!(r.chunk.unwrap().begin, 0x1000);
+        assert_eq!(r.block.unwrap().begin, 0x1000);
     }
 
     #[test]
     fn straddling_the_end_is_overflow() {
-        let c = chunk(0x1000, 16, 13, 3, ChunkState::Live);
+        let c = block(0x1000, 13, 3, LIVE);
         assert_eq!(
-            classify(0x100c, 4, 3, Some(c), &[], &[]).cause,
+            decide_no_history(0x100c, 4, 3, Some(c), &[], &[]).cause,
             Cause::Overflow
         );
     }
 
     #[test]
     fn freed_with_same_tag_is_use_after_free() {
-        let c = chunk(0x1000, 48, 40, 5, ChunkState::Freed);
-        let r = classify(0x1004, 1, 5, Some(c), &[], &[]);
+        let c = block(0x1000, 40, 5, FREED);
+        let r = decide_no_history(0x1004, 1, 5, Some(c), &[], &[]);
         assert_eq!(r.cause, Cause::UseAfterFree);
     }
 
     #[test]
     fn neighbour_before_is_overflow_after_is_underflow() {
-        let at = chunk(0x1010, 16, 16, 6, ChunkState::Live);
-        let before = [chunk(0x1000, 16, 16, 2, ChunkState::Live)];
-        let after = [chunk(0x1020, 16, 16, 4, ChunkState::Live)];
-        let r = classify(0x1010, 1, 2, Some(at), &before, &after);
-        assert_eq!((r.cause, r.chunk.unwrap().begin), (Cause::Overflow, 0x1000));
-        let r = classify(0x1018, 1, 4, Some(at), &before, &after);
+        let at = block(0x1010, 16, 6, LIVE);
+        let before = [block(0x1000, 16, 2, LIVE)];
+        let after = [block(0x1020, 16, 4, LIVE)];
+        let r = decide_no_history(0x1010, 1, 2, Some(at), &before, &after);
+        assert_eq!((r.cause, r.block.unwrap().begin), (Cause::Overflow, 0x1000));
+        let r = decide_no_history(0x1018, 1, 4, Some(at), &before, &after);
         assert_eq!(
-            (r.cause, r.chunk.unwrap().begin),
+            (r.cause, r.block.unwrap().begin),
             (Cause::Underflow, 0x1020)
         );
     }
 
     #[test]
     fn nearest_matching_neighbour_wins() {
-        let at = chunk(0x1020, 16, 16, 6, ChunkState::Live);
-        let before = [
-            chunk(0x1010, 16, 16, 1, ChunkState::Live),
-            chunk(0x1000, 16, 16, 2, ChunkState::Live),
-        ];
-        let after = [chunk(0x1030, 16, 16, 2, ChunkState::Live)];
-        let r = classify(0x102c, 1, 2, Some(at), &before, &after);
+        let at = block(0x1020, 16, 6, LIVE);
+        let before = [block(0x1010, 16, 1, LIVE), block(0x1000, 16, 2, LIVE)];
+        let after = [block(0x1030, 16, 2, LIVE)];
+        let r = decide_no_history(0x102c, 1, 2, Some(at), &before, &after);
         assert_eq!(
-            (r.cause, r.chunk.unwrap().begin),
+            (r.cause, r.block.unwrap().begin),
             (Cause::Underflow, 0x1030)
         );
     }
 
     #[test]
+    fn nearest_is_measured_in_bytes_not_in_blocks() {
+        // One big block just before, two small ones after: the byte
+        // distance decides, whatever the count of blocks in between.
+        let at = block(0x2000, 16, 6, LIVE);
+        let before = [block(0x1000, 0x1000, 2, LIVE)];
+        let after = [block(0x2010, 16, 7, LIVE), block(0x2100, 16, 2, LIVE)];
+        let r = decide_no_history(0x2008, 1, 2, Some(at), &before, &after);
+        assert_eq!((r.cause, r.block.unwrap().begin), (Cause::Overflow, 0x1000));
+        assert_eq!(r.block.unwrap().distance(0x2008), 8);
+    }
+
+    #[test]
     fn live_match_preferred_over_freed() {
-        let at = chunk(0x1010, 16, 16, 6, ChunkState::Live);
-        let before = [chunk(0x1000, 16, 16, 2, ChunkState::Freed)];
-        let after = [
-            chunk(0x1020, 16, 16, 7, ChunkState::Live),
-            chunk(0x1030, 16, 16, 2, ChunkState::Live),
-        ];
-        let r = classify(0x1010, 1, 2, Some(at), &before, &after);
+        let at = block(0x1010, 16, 6, LIVE);
+        let before = [block(0x1000, 16, 2, FREED)];
+        let after = [block(0x1020, 16, 7, LIVE), block(0x1030, 16, 2, LIVE)];
+        let r = decide_no_history(0x1010, 1, 2, Some(at), &before, &after);
         assert_eq!(
-            (r.cause, r.chunk.unwrap().begin),
+            (r.cause, r.block.unwrap().begin),
             (Cause::Underflow, 0x1030)
         );
     }
 
     #[test]
     fn no_match_is_tag_mismatch_about_the_chunk_at() {
-        let at = chunk(0x1010, 16, 16, 6, ChunkState::Live);
-        let r = classify(0x1010, 1, 1, Some(at), &[], &[]);
+        let at = block(0x1010, 16, 6, LIVE);
+        let r = decide_no_history(0x1010, 1, 1, Some(at), &[], &[]);
         assert_eq!(r.cause, Cause::Unknown);
-        assert_eq!(r.chunk.unwrap().begin, 0x1010);
-        assert_eq!(classify(0x1010, 1, 1, None, &[], &[]).cause, Cause::Unknown);
+        assert_eq!(r.block.unwrap().begin, 0x1010);
+        assert_eq!(
+            decide_no_history(0x1010, 1, 1, None, &[], &[]).cause,
+            Cause::Unknown
+        );
+    }
+
+    #[test]
+    fn a_stale_block_from_the_history_is_a_use_after_free_with_the_new_owner() {
+        let now = block(0x1000, 40, 6, LIVE);
+        let old = block(0x1000, 24, 3, FREED);
+        let far = [block(0x1400, 16, 3, LIVE)];
+        let r = decide(0x1008, 4, 3, &hood(Some(now), &[], &far), Some(old));
+        assert_eq!(r.cause, Cause::UseAfterFree);
+        assert!(r.stale);
+        assert_eq!(r.block.unwrap().size, 24);
+        assert_eq!(r.now.unwrap().tag, 6);
+    }
+
+    #[test]
+    fn an_adjacent_overflow_beats_the_history() {
+        let now = block(0x1010, 16, 6, LIVE);
+        let before = [block(0x1000, 13, 3, LIVE)];
+        let old = block(0x1010, 16, 3, FREED);
+        let r = decide(0x1012, 1, 3, &hood(Some(now), &before, &[]), Some(old));
+        assert_eq!((r.cause, r.stale), (Cause::Overflow, false));
+        assert_eq!(r.block.unwrap().begin, 0x1000);
+    }
+
+    #[test]
+    fn freed_memory_at_the_address_beats_a_freed_neighbour_with_the_tag() {
+        // A stale pointer (tag 2) into memory freed again since (tag 6):
+        // not the freed neighbour that happens to carry tag 2.
+        let at = block(0x1020, 32, 6, FREED);
+        let before = [block(0x1000, 32, 2, FREED)];
+        let r = decide_no_history(0x1030, 4, 2, Some(at), &before, &[]);
+        assert_eq!(
+            (r.cause, r.block.unwrap().begin),
+            (Cause::UseAfterFree, 0x1020)
+        );
+        assert!(r.earlier);
+        // Live memory at the address: the freed neighbour is the guess.
+        let at = block(0x1020, 32, 6, LIVE);
+        let r = decide_no_history(0x1030, 4, 2, Some(at), &before, &[]);
+        assert_eq!(
+            (r.cause, r.block.unwrap().begin),
+            (Cause::UseAfterFree, 0x1000)
+        );
+        assert!(!r.earlier);
+    }
+
+    #[test]
+    fn released_memory_is_a_use_after_free() {
+        let mut at = block(0x1000, 24, 6, FREED);
+        at.released = true;
+        let r = decide_no_history(0x1004, 1, 2, Some(at), &[], &[]);
+        assert_eq!(
+            (r.cause, r.block.unwrap().begin),
+            (Cause::UseAfterFree, 0x1000)
+        );
+    }
+
+    #[test]
+    fn positions_are_computed_on_untagged_addresses() {
+        let begin = layout::HEAP_BASE + 0x1000;
+        let stale_ptr = layout::with_tag(begin - 16, 5);
+        let block_ptr = layout::with_tag(begin, 3);
+        assert_eq!(position(stale_ptr, block_ptr, 40), (16, "before"));
+        assert_eq!(
+            position(layout::with_tag(begin + 44, 1), begin, 40),
+            (4, "after")
+        );
+        assert_eq!(
+            position(layout::with_tag(begin + 4, 9), block_ptr, 40),
+            (4, "inside")
+        );
     }
 }

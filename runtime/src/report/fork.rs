@@ -1,5 +1,6 @@
 //! Fork hooks for the reporting side (stack depot, symbolizer cache,
-//! report lock), for the runtime's `pthread_atfork` handlers to call.
+//! report lock, allocation history), for the runtime's `pthread_atfork`
+//! handlers to call.
 //!
 //! The depot is lock-free except while its arena is created; the
 //! symbolizer's cache and the report lock are only held during a report.
@@ -21,6 +22,7 @@ pub fn child() {
     crate::stack_depot::unlock_after_fork();
     crate::symbolize::reset_cache_after_fork();
     super::session::reset_after_fork();
+    crate::history::after_fork_child();
 }
 
 #[cfg(test)]

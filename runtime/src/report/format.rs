@@ -173,16 +173,12 @@ pub fn summary_location(frames: &[usize]) -> String {
 }
 
 /// Where `addr` lies relative to a block `[begin, begin + size)`:
-/// `N bytes before`, `N bytes inside` or `N bytes after`.
+/// `N bytes before`, `N bytes inside` or `N bytes after`. `addr` and
+/// `begin` are printed as given (each with its own tag); the distance is
+/// the classifier's, on untagged addresses.
 pub fn region_line(addr: usize, begin: usize, size: usize) -> String {
+    let (n, rel) = super::classify::position(addr, begin, size);
     let end = begin + size;
-    let (n, rel) = if addr < begin {
-        (begin - addr, "before")
-    } else if addr < end {
-        (addr - begin, "inside")
-    } else {
-        (addr - end, "after")
-    };
     format!("{addr:#x} is located {n} bytes {rel} a {size}-byte region [{begin:#x},{end:#x})")
 }
 
@@ -203,6 +199,13 @@ mod tests {
         assert_eq!(
             region_line(0x1004, 0x1000, 40),
             "0x1004 is located 4 bytes inside a 40-byte region [0x1000,0x1028)"
+        );
+        // A stale pointer through another alias than the block's: the
+        // distance is between untagged addresses.
+        let block = crate::layout::with_tag(crate::layout::HEAP_BASE + 0x1000, 3);
+        let stale = crate::layout::with_tag(crate::layout::HEAP_BASE + 0xff0, 8);
+        assert!(
+            region_line(stale, block, 16).contains(" is located 16 bytes before a 16-byte region")
         );
     }
 

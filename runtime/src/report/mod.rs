@@ -17,10 +17,11 @@ pub mod tag_dump;
 
 use core::fmt::Write;
 
-use crate::allocator::{self, AllocKind, ChunkInfo, ChunkState};
+use crate::allocator::{AllocKind, ChunkState};
 use crate::layout;
 use crate::stack_depot::MAX_DEPTH;
 pub use crate::unwind::Origin;
+use classify::{Block, Classified};
 use format::{print_frames, print_stored_stack, region_line, summary_location, Out};
 
 /// The stack of the failing call, from `origin`.
@@ -53,22 +54,56 @@ fn summary(out: &mut Out, kind: &str, frames: &[usize]) {
     }
 }
 
-/// The user-visible (tagged) address of a chunk's first byte.
-fn chunk_ptr(c: &ChunkInfo) -> usize {
-    layout::with_tag(c.begin, c.tag)
+/// The user-visible (tagged) address of a block's first byte.
+fn block_ptr(b: &Block) -> usize {
+    layout::with_tag(b.begin, b.tag)
 }
 
-/// Region line plus the chunk's stacks: "allocated by" for a live chunk,
-/// "freed by" then "previously allocated by" for a freed one.
-fn describe_chunk(out: &mut Out, addr: usize, c: &ChunkInfo) {
-    let _ = writeln!(out, "{}", region_line(addr, chunk_ptr(c), c.requested_size));
-    match c.state {
+/// Where `addr` is in block `b` and the block's stacks: "allocated by" for
+/// a live block, "freed by" then "previously allocated by" for a freed one.
+/// Cache objects in their cache's words (`cache::describe`).
+fn describe_block(out: &mut Out, addr: usize, b: &Block) {
+    if let Some(o) = &b.cache {
+        return crate::cache::describe::print(out, addr, b, o);
+    }
+    let _ = writeln!(out, "{}", region_line(addr, block_ptr(b), b.size));
+    match b.state {
         ChunkState::Freed => {
-            print_stored_stack(out, "freed", c.free_stack);
+            print_stored_stack(out, "freed", b.free_stack);
             let _ = writeln!(out);
-            print_stored_stack(out, "previously allocated", c.alloc_stack);
+            print_stored_stack(out, "previously allocated", b.alloc_stack);
         }
-        _ => print_stored_stack(out, "allocated", c.alloc_stack),
+        _ => print_stored_stack(out, "allocated", b.alloc_stack),
+    }
+}
+
+/// A block the history remembers (`cause`: what was done through the stale
+/// pointer), then what holds its memory now.
+fn describe_stale(out: &mut Out, addr: usize, cause: &str, old: &Block, now: Option<&Block>) {
+    let _ = writeln!(out, "Cause: {cause}");
+    describe_block(out, addr, old);
+    let _ = writeln!(out);
+    match now {
+        Some(b) if b.state == ChunkState::Live && !b.released => {
+            let _ = writeln!(
+                out,
+                "The memory has been reused since: it is now owned by another block:"
+            );
+            describe_block(out, addr, b);
+        }
+        Some(b) if b.state == ChunkState::Freed => {
+            let _ = writeln!(
+                out,
+                "The memory has been reused since, by a block that was freed in turn:"
+            );
+            describe_block(out, addr, b);
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "The memory has been given back since: no block holds it now."
+            );
+        }
     }
 }
 
@@ -113,19 +148,8 @@ pub fn tag_mismatch(addr: usize, size: usize, is_write: bool, recover: bool, ori
     let n = current_stack(origin, &mut stack);
     let frames = &stack[..n];
     let ptr_tag = layout::ptr_tag(addr);
-    let classified = if layout::is_heap(addr) {
-        Some(classify::classify_heap(addr, size, ptr_tag))
-    } else {
-        None
-    };
+    let classified = layout::is_heap(addr).then(|| classify::classify(addr, size));
     let kind = classified.map_or("tag-mismatch", |c| c.cause.name());
-    // Object caches describe their own slabs (cache name, object state).
-    let cached = if layout::is_heap(addr) {
-        crate::cache::describe::classify(addr, size, ptr_tag)
-    } else {
-        None
-    };
-    let kind = cached.map_or(kind, |f| f.kind);
 
     let mut out = Out::new();
     header(&mut out, kind, addr, origin.pc);
@@ -152,12 +176,31 @@ pub fn tag_mismatch(addr: usize, size: usize, is_write: bool, recover: bool, ori
     );
     print_frames(&mut out, frames);
     let _ = writeln!(out);
-    match classified.and_then(|c| c.chunk) {
-        _ if cached.is_some() => {
-            crate::cache::describe::print(&mut out, addr, cached.as_ref().unwrap())
+    match classified {
+        Some(Classified {
+            stale: true,
+            block: Some(old),
+            now,
+            cause,
+            ..
+        }) => describe_stale(&mut out, addr, cause.name(), &old, now.as_ref()),
+        Some(Classified {
+            block: Some(b),
+            earlier,
+            ..
+        }) => {
+            if earlier {
+                let _ = writeln!(
+                    out,
+                    "Cause: use-after-free of memory reused since: the pointer (tag {ptr_tag:02x}) \
+                     is from an earlier block than this one (tag {:02x}), no longer in the \
+                     allocation history",
+                    b.tag
+                );
+            }
+            describe_block(&mut out, addr, &b)
         }
-        Some(c) => describe_chunk(&mut out, addr, &c),
-        None if layout::is_heap(addr) => {
+        Some(_) => {
             let _ = writeln!(
                 out,
                 "{addr:#x} is in the heap but not in any block the allocator knows of"
@@ -205,7 +248,7 @@ fn bad_call_report(
     session.end();
 }
 
-/// `free` of a chunk that is already free.
+/// `free` of a block that is already free.
 pub fn double_free(ptr: usize, origin: Origin) {
     let tid = crate::thread::current_tid();
     bad_call_report(
@@ -214,33 +257,59 @@ pub fn double_free(ptr: usize, origin: Origin) {
         origin,
         format_args!("attempting double-free on {ptr:#x} in thread T{tid}:"),
         |out| {
-            if let Some(c) = allocator::chunk_at(ptr) {
-                describe_chunk(out, ptr, &c);
-            } else {
-                crate::cache::describe::print_object_at(out, ptr);
+            if let Some(b) = classify::block_at(ptr) {
+                describe_block(out, ptr, &b);
             }
         },
+    );
+}
+
+/// A free through a stale pointer: the block it was the start of was freed
+/// and its memory reused or given back (`old`, from the history; `now`, what
+/// is there now).
+fn stale_double_free(ptr: usize, origin: Origin, old: &Block, now: Option<&Block>) {
+    let tid = crate::thread::current_tid();
+    bad_call_report(
+        "double-free",
+        ptr,
+        origin,
+        format_args!("attempting double-free on {ptr:#x} in thread T{tid}:"),
+        |out| describe_stale(out, ptr, "double-free", old, now),
     );
 }
 
 /// What a pointer that is not a heap block's start points to.
 fn describe_non_heap(out: &mut Out, ptr: usize) {
     if layout::is_heap(ptr) {
-        match allocator::chunk_at(ptr) {
-            Some(c) if layout::ptr_tag(ptr) != c.tag && c.begin == layout::untag(ptr) => {
+        let (a, tag) = (layout::untag(ptr), layout::ptr_tag(ptr));
+        match classify::block_at(ptr) {
+            Some(b) if tag != b.tag && b.begin == a => {
                 let _ = writeln!(
                     out,
-                    "{ptr:#x} has tag {:02x} but the block it points to has tag {:02x}:",
-                    layout::ptr_tag(ptr),
-                    c.tag
+                    "{ptr:#x} has tag {tag:02x} but the block it points to has tag {:02x}:",
+                    b.tag
                 );
-                describe_chunk(out, ptr, &c);
+                describe_block(out, ptr, &b);
             }
-            Some(c) => {
+            Some(b) if b.begin == a => {
+                match &b.cache {
+                    Some(o) => {
+                        let _ = writeln!(
+                            out,
+                            "{ptr:#x} is an {}:",
+                            crate::cache::describe::object_words(o)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "{ptr:#x} is a block from malloc:");
+                    }
+                }
+                describe_block(out, ptr, &b);
+            }
+            Some(b) => {
                 let _ = writeln!(out, "{ptr:#x} is an interior pointer:");
-                describe_chunk(out, ptr, &c);
+                describe_block(out, ptr, &b);
             }
-            None if crate::cache::describe::print_object_at(out, ptr) => {}
             None => {
                 let _ = writeln!(
                     out,
@@ -294,8 +363,13 @@ fn describe_non_heap(out: &mut Out, ptr: usize) {
     }
 }
 
-/// `free` of a pointer that is not the start of a live heap block.
+/// `free` of a pointer that is not the start of a live heap block: a
+/// double free if the history knows it as a freed block's start, else an
+/// invalid free.
 pub fn invalid_free(ptr: usize, origin: Origin) {
+    if let Some((old, now)) = classify::stale_start(ptr) {
+        return stale_double_free(ptr, origin, &old, now.as_ref());
+    }
     let tid = crate::thread::current_tid();
     bad_call_report(
         "invalid-free",
@@ -304,8 +378,67 @@ pub fn invalid_free(ptr: usize, origin: Origin) {
         format_args!(
             "attempting free on address which was not malloc()-ed: {ptr:#x} in thread T{tid}"
         ),
-        |out| describe_non_heap(out, ptr),
+        |out| match classify::block_at(ptr).filter(|b| b.begin == layout::untag(ptr)) {
+            Some(b) if b.cache.is_some() && b.tag == layout::ptr_tag(ptr) => {
+                let o = b.cache.expect("checked");
+                let _ = writeln!(
+                    out,
+                    "{ptr:#x} is an {}; objects go back to their cache with tagsan_cache_free:",
+                    crate::cache::describe::object_words(&o)
+                );
+                describe_block(out, ptr, &b);
+            }
+            _ => describe_non_heap(out, ptr),
+        },
     );
+}
+
+/// `cache_free` to `cache` of a pointer that is not one of its live
+/// objects: a double free through a stale pointer (history), an object of
+/// another cache, a block from malloc, or anything else (interior pointer,
+/// wrong tag, released slab...). Each says so in one attempt line.
+pub fn invalid_cache_free(cache: &'static crate::cache::Cache, ptr: usize, origin: Origin) {
+    if let Some((old, now)) = classify::stale_start(ptr) {
+        return stale_double_free(ptr, origin, &old, now.as_ref());
+    }
+    let tid = crate::thread::current_tid();
+    let name = cache.name();
+    let block = layout::is_heap(ptr)
+        .then(|| classify::block_at(ptr))
+        .flatten();
+    let exact = |b: &Block| b.begin == layout::untag(ptr) && b.tag == layout::ptr_tag(ptr);
+    match block {
+        Some(b) if b.cache.is_some_and(|o| !core::ptr::eq(o.cache, cache)) => {
+            let other = b.cache.expect("checked").cache.name();
+            bad_call_report(
+                "invalid-free",
+                ptr,
+                origin,
+                format_args!(
+                    "attempting cache_free of {ptr:#x} to cache \"{name}\", but it is an object of cache \"{other}\", in thread T{tid}:"
+                ),
+                |out| describe_block(out, ptr, &b),
+            )
+        }
+        Some(b) if b.cache.is_none() && exact(&b) && b.state == ChunkState::Live => bad_call_report(
+            "invalid-free",
+            ptr,
+            origin,
+            format_args!(
+                "attempting cache_free of {ptr:#x} to cache \"{name}\", but it is a block from malloc (free it with free()), in thread T{tid}:"
+            ),
+            |out| describe_block(out, ptr, &b),
+        ),
+        _ => bad_call_report(
+            "invalid-free",
+            ptr,
+            origin,
+            format_args!(
+                "attempting cache_free of {ptr:#x} to cache \"{name}\", which is not a live object of that cache, in thread T{tid}:"
+            ),
+            |out| describe_non_heap(out, ptr),
+        ),
+    }
 }
 
 fn alloc_name(k: AllocKind) -> &'static str {
@@ -337,8 +470,8 @@ pub fn alloc_dealloc_mismatch(ptr: usize, allocated: AllocKind, freed: AllocKind
             dealloc_name(freed)
         ),
         |out| {
-            if let Some(c) = allocator::chunk_at(ptr) {
-                describe_chunk(out, ptr, &c);
+            if let Some(b) = classify::block_at(ptr) {
+                describe_block(out, ptr, &b);
             }
             let _ = writeln!(out, "HINT: if you don't care about these errors you may set TAGSAN_OPTIONS=alloc_dealloc_mismatch=0");
         },
