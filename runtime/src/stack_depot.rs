@@ -158,21 +158,10 @@ fn arena() -> Option<*mut u64> {
     if !a.is_null() {
         return Some(a);
     }
-    let p = unsafe {
-        libc::mmap(
-            core::ptr::null_mut(),
-            ARENA_BYTES,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        return None;
-    }
-    ARENA.store(p.cast(), Ordering::Release);
-    Some(p.cast())
+    // A raw system call: a program's own `mmap` could call malloc.
+    let p = crate::sys::map_anonymous(ARENA_BYTES).ok()? as *mut u64;
+    ARENA.store(p, Ordering::Release);
+    Some(p)
 }
 
 /// Searches the chain starting at record `id` for this stack.

@@ -188,9 +188,10 @@ pub fn find(off: usize) -> Option<(usize, Extent)> {
 
 /// What freeing a pointer found.
 pub enum FreeResult {
-    /// Freed; the block was allocated as `kind`.
+    /// Freed; the block was allocated as `kind`, `requested` bytes.
     Freed {
         kind: AllocKind,
+        requested: usize,
     },
     DoubleFree,
     Invalid,
@@ -214,7 +215,7 @@ pub fn free(off: usize, tag: u8, free_stack: u32) -> FreeResult {
     }
     e.state = ChunkState::Freed;
     e.free_stack = free_stack;
-    let (kind, span) = (e.kind, e.span);
+    let (kind, span, requested) = (e.kind, e.span, e.requested);
     if tag != 0 && span <= CACHE_MAX_EXTENT {
         // Keep the memory for reuse. The shadow reads freed before the
         // extent is reusable (all under the lock): a thread taking it from
@@ -235,12 +236,23 @@ pub fn free(off: usize, tag: u8, free_stack: u32) -> FreeResult {
         );
         l.cache.push_back((off, span));
         l.cached_bytes += span;
-        return FreeResult::Freed { kind };
+        return FreeResult::Freed { kind, requested };
     }
     l.retire(off);
     drop(l);
     release(off, span, tag);
-    FreeResult::Freed { kind }
+    FreeResult::Freed { kind, requested }
+}
+
+/// Gives up the extent `reserve` just returned at `off`, before it was
+/// handed out (its memory could not be backed): its pages are dropped and
+/// its range becomes a reusable hole.
+pub fn abandon(off: usize) {
+    let mut l = LARGE.lock();
+    if let Some(e) = l.extents.remove(&off) {
+        crate::mapping::release_heap(off, e.span);
+        l.holes.insert(off, e.span);
+    }
 }
 
 /// An extent and where it starts.

@@ -119,7 +119,13 @@ pub fn describe_data(addr: usize) -> Option<DataInfo> {
     })
 }
 
-/// Forgets parsed modules (keeps their mappings, which stay valid).
+/// Takes the module cache's lock for `fork` (`reset_cache_after_fork`
+/// releases it).
+pub fn lock_cache_for_fork() {
+    core::mem::forget(CACHE.lock());
+}
+
+/// Releases the module cache's lock after `fork` (parent and child).
 pub fn reset_cache_after_fork() {
     unsafe { CACHE.force_unlock() };
 }
