@@ -13,8 +13,9 @@
 //!    `max_allocation_size_mb` (`allocation-size-too-big`, as ASan's option)
 //!    or than the allocator's own maximum (`allocator::MAX_ALLOCATION`).
 //! 2. **`RLIMIT_AS` and `RLIMIT_DATA`** (`ulimit -v`, `ulimit -d`) bound the
-//!    heap in use (small chunks ever carved plus live large blocks), as
-//!    they bound glibc's heap. The runtime's own mappings (8 TiB of heap
+//!    heap in use (the chunks and large blocks allocated and not freed), as
+//!    they bound glibc's heap. Only then are allocations counted (an atomic
+//!    add per malloc and free); without a limit the cost is one load. The runtime's own mappings (8 TiB of heap
 //!    aliases, 32 GiB of shadow, all `MAP_NORESERVE`) would not fit under
 //!    such a limit, so at start-up the soft limit is raised by what the
 //!    runtime maps (up to the hard limit) and the program's original
@@ -181,9 +182,16 @@ fn classify_request(size: usize) -> Refusal {
     }
 }
 
+/// Whether the heap in use is counted (a budget is in force). Without one
+/// (the usual case) small allocations skip the counting: one load.
+#[inline(always)]
+pub fn counting() -> bool {
+    BUDGET.load(Ordering::Relaxed) != usize::MAX
+}
+
 /// Rule 2: counts `bytes` more heap in use, or refuses if that passes the
-/// budget. Called where the heap grows (small chunks carved, large blocks
-/// made); `release` undoes it.
+/// budget. Called for each allocation (chunk or large block, while
+/// `counting`); `release` undoes it when the block is freed.
 #[inline]
 pub fn grow(bytes: usize) -> Result<(), Refusal> {
     let budget = BUDGET.load(Ordering::Relaxed);

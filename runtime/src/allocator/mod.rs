@@ -259,7 +259,16 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
     let Some(c) = class_for(size, align) else {
         return allocate_large(size, align, kind, zero, origin);
     };
+    // Under RLIMIT_AS/RLIMIT_DATA the heap in use is counted (`heap_limits`).
+    if crate::heap_limits::counting() {
+        if let Err(why) = crate::heap_limits::grow(size_of_class(c)) {
+            return crate::heap_limits::fail(why, size, origin);
+        }
+    }
     let Some(idx) = thread_cache::pop(c) else {
+        if crate::heap_limits::counting() {
+            crate::heap_limits::release(size_of_class(c));
+        }
         if let Some(why) = primary::refused(c) {
             return crate::heap_limits::fail(why, size, origin);
         }
@@ -412,6 +421,9 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
         };
     }
     crate::shadow::set(chunk, size_of_class(c), SHADOW_FREED);
+    if crate::heap_limits::counting() {
+        crate::heap_limits::release(size_of_class(c));
+    }
     m.free_stack.store(capture(origin), Ordering::Relaxed);
     thread_cache::quarantine(c, idx as u32);
 }

@@ -40,14 +40,11 @@ pub fn take(c: usize, out: &mut [u32]) -> usize {
     let mut fresh = FRESH[c].load(Ordering::Relaxed);
     let carve = ((out.len() - n) as u32).min(cap - fresh);
     if carve > 0 {
-        // Fresh chunks grow the heap: within the budget, and backed now
-        // when growth is explicit (`heap_limits`).
+        // Fresh chunks grow the heap: backed now when growth is explicit
+        // (`heap_limits`, strict overcommit).
         let bytes = carve as usize * size_of_class(c);
         let off = chunk_offset(c, fresh as usize);
-        let ok = crate::heap_limits::grow(bytes).and_then(|()| {
-            crate::heap_limits::back(off, bytes).inspect_err(|_| crate::heap_limits::release(bytes))
-        });
-        match ok {
+        match crate::heap_limits::back(off, bytes) {
             Ok(()) => {
                 for _ in 0..carve {
                     out[n] = fresh;
@@ -63,13 +60,13 @@ pub fn take(c: usize, out: &mut [u32]) -> usize {
     n
 }
 
-/// Why class `c` could not carve fresh chunks last time, if the heap's
-/// limits refused them (rather than the class region being full).
+/// Why class `c` could not carve fresh chunks last time, if their memory
+/// could not be backed (rather than the class region being full).
 /// (`Refusal::encode`; an atomic, not a lock: nothing to hold across fork.)
 static REFUSED: [AtomicU32; NUM_CLASSES] = [const { AtomicU32::new(0) }; NUM_CLASSES];
 
-/// After `take` gave nothing: the limit that refused fresh chunks of class
-/// `c`, or `None` if its region is full.
+/// After `take` gave nothing: why fresh chunks of class `c` were refused, or
+/// `None` if its region is full.
 pub fn refused(c: usize) -> Option<crate::heap_limits::Refusal> {
     if FRESH[c].load(Ordering::Acquire) as usize >= capacity(c) {
         return None;
