@@ -13,8 +13,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn grow_exe() -> PathBuf {
-    build_c("limits_grow", &[&program("limits", "grow.c")], "1", &["-lpthread"])
+/// The program, built for test `name` (tests run in parallel: each builds
+/// its own copy).
+fn grow_exe(name: &str) -> PathBuf {
+    build_c(name, &[&program("limits", "grow.c")], "1", &["-lpthread"])
 }
 
 /// Runs `exe mode` through `bash -c 'ulimit ...; exec ...'` (so the limits
@@ -33,8 +35,12 @@ fn run_limited(exe: &PathBuf, ulimit: &str, mode: &str, options: &str) -> Run {
 
 #[test]
 fn one_request_larger_than_ram_and_swap_fails_at_once() {
-    let exe = grow_exe();
-    let r = run(&exe, &["machine"], &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")]);
+    let exe = grow_exe("limits_machine");
+    let r = run(
+        &exe,
+        &["machine"],
+        &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")],
+    );
     r.assert_clean();
     assert!(r.stdout.contains("= NULL, errno ENOMEM"), "{}", r.stdout);
     let r = run(&exe, &["machine"], &[]);
@@ -50,9 +56,13 @@ fn one_request_larger_than_ram_and_swap_fails_at_once() {
 
 #[test]
 fn a_buffer_doubled_past_the_ram_stops_quickly_without_eating_memory() {
-    let exe = grow_exe();
+    let exe = grow_exe("limits_doubling");
     let start = Instant::now();
-    let r = run(&exe, &["doubling"], &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")]);
+    let r = run(
+        &exe,
+        &["doubling"],
+        &[("TAGSAN_OPTIONS", "allocator_may_return_null=1")],
+    );
     r.assert_clean();
     let line = r
         .stdout
@@ -71,10 +81,17 @@ fn a_buffer_doubled_past_the_ram_stops_quickly_without_eating_memory() {
     let (kept, refused, held) = (field(":"), field("kept,"), field("holds"));
     let machine = machine_bytes();
     // Refused at the first request beyond RAM + swap, not before.
-    assert!(refused > machine && kept <= machine, "{line} (RAM + swap {machine})");
+    assert!(
+        refused > machine && kept <= machine,
+        "{line} (RAM + swap {machine})"
+    );
     assert!(line.contains("errno ENOMEM"), "{line}");
     assert!(held < 64 << 20, "the heap really held {held} bytes: {line}");
-    assert!(start.elapsed() < Duration::from_secs(60), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 /// RAM + swap, as the kernel counts them.
@@ -93,19 +110,27 @@ fn machine_bytes() -> u64 {
 
 #[test]
 fn max_allocation_size_mb_caps_one_allocation() {
-    let exe = grow_exe();
+    let exe = grow_exe("limits_max_mb");
     let r = run(
         &exe,
         &["doubling"],
-        &[("TAGSAN_OPTIONS", "allocator_may_return_null=1:max_allocation_size_mb=64")],
+        &[(
+            "TAGSAN_OPTIONS",
+            "allocator_may_return_null=1:max_allocation_size_mb=64",
+        )],
     );
     r.assert_clean();
     assert!(
-        r.stdout.contains("doubling stopped: 67108864 bytes kept, 134217728 refused, errno ENOMEM"),
+        r.stdout
+            .contains("doubling stopped: 67108864 bytes kept, 134217728 refused, errno ENOMEM"),
         "{}",
         r.stdout
     );
-    let r = run(&exe, &["doubling"], &[("TAGSAN_OPTIONS", "max_allocation_size_mb=64")]);
+    let r = run(
+        &exe,
+        &["doubling"],
+        &[("TAGSAN_OPTIONS", "max_allocation_size_mb=64")],
+    );
     assert_eq!(r.code, Some(99), "{}", r.stderr);
     r.assert_stderr_in_order(&[
         "ERROR: TagSanitizer: allocation-size-too-big",
@@ -119,13 +144,16 @@ fn max_allocation_size_mb_caps_one_allocation() {
 /// was refused, and freed memory can be allocated again.
 #[test]
 fn soft_address_space_and_data_limits_bound_the_heap() {
-    let exe = grow_exe();
+    let exe = grow_exe("limits_rlimits");
     for limit in ["ulimit -S -v 1048576", "ulimit -S -d 1048576"] {
         let r = run_limited(&exe, limit, "doubling", "allocator_may_return_null=1");
         r.assert_clean();
         assert!(
-            r.stdout.contains("doubling stopped: 536870912 bytes kept, 1073741824 refused, errno ENOMEM")
-                || r.stdout.contains("doubling stopped: 268435456 bytes kept, 536870912 refused, errno ENOMEM"),
+            r.stdout.contains(
+                "doubling stopped: 536870912 bytes kept, 1073741824 refused, errno ENOMEM"
+            ) || r.stdout.contains(
+                "doubling stopped: 268435456 bytes kept, 536870912 refused, errno ENOMEM"
+            ),
             "{limit}: {}",
             r.stdout
         );
@@ -140,7 +168,8 @@ fn soft_address_space_and_data_limits_bound_the_heap() {
             .unwrap_or_else(|| panic!("{limit}: {}", r.stdout));
         assert!((700..=1024).contains(&mib), "{limit}: {}", r.stdout);
         assert!(
-            r.stdout.contains("before refused; thread ok; malloc after free ok"),
+            r.stdout
+                .contains("before refused; thread ok; malloc after free ok"),
             "{limit}: {}",
             r.stdout
         );
@@ -159,7 +188,7 @@ fn soft_address_space_and_data_limits_bound_the_heap() {
 /// file is not one (it used to kill the program with SIGXFSZ at start-up).
 #[test]
 fn a_file_size_limit_does_not_apply_to_the_heap() {
-    let exe = grow_exe();
+    let exe = grow_exe("limits_fsize");
     let r = run_limited(&exe, "ulimit -S -f 1000", "fsize", "");
     r.assert_clean();
     assert!(r.stdout.contains("fsize soft 1024000"), "{}", r.stdout);
@@ -172,7 +201,7 @@ fn a_file_size_limit_does_not_apply_to_the_heap() {
 #[test]
 fn an_unbacked_heap_page_is_reported() {
     let src = program("limits", "grow.c");
-    let exe = grow_exe();
+    let exe = grow_exe("limits_unbacked");
     let r = run(&exe, &["unbacked"], &[]);
     assert_eq!(r.code, Some(99), "{}{}", r.stdout, r.stderr);
     r.assert_report("out-of-memory");

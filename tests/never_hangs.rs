@@ -78,10 +78,19 @@ fn fork_while_threads_use_every_subsystem() {
             "{mode}: exit {:?}\n{}{}",
             r.code,
             r.stdout,
-            r.stderr.lines().filter(|l| !l.starts_with("    #")).take(60).collect::<Vec<_>>().join("\n")
+            r.stderr
+                .lines()
+                .filter(|l| !l.starts_with("    #"))
+                .take(60)
+                .collect::<Vec<_>>()
+                .join("\n")
         );
         // Reports were made (parent and children) and none was an internal error.
-        assert!(r.stderr.contains("ERROR: TagSanitizer: heap-buffer-overflow"), "{mode}");
+        assert!(
+            r.stderr
+                .contains("ERROR: TagSanitizer: heap-buffer-overflow"),
+            "{mode}"
+        );
         assert!(!r.stderr.contains("internal error"), "{mode}: {}", r.stderr);
     }
 }

@@ -304,6 +304,11 @@ pub fn init(flags: &crate::flags::Flags) {
     let n = crate::sys::read_file(c"/proc/sys/vm/overcommit_memory", &mut buf).unwrap_or(0);
     EXPLICIT_GROWTH.store(buf[..n].first() == Some(&b'2'), Ordering::Relaxed);
 
+    let limits = [libc::RLIMIT_AS, libc::RLIMIT_DATA]
+        .map(|r| crate::sys::getrlimit(r).unwrap_or((libc::RLIM_INFINITY, libc::RLIM_INFINITY)));
+    if limits.iter().all(|&(soft, _)| soft == libc::RLIM_INFINITY) {
+        return;
+    }
     let (vm, data) = vm_usage();
     // SAFETY: start-up, one thread (see `init`).
     let raised = unsafe { &mut *core::ptr::addr_of_mut!(RAISED) };
@@ -311,9 +316,7 @@ pub fn init(flags: &crate::flags::Flags) {
         .into_iter()
         .enumerate()
     {
-        let Ok((soft, hard)) = crate::sys::getrlimit(resource) else {
-            continue;
-        };
+        let (soft, hard) = limits[i];
         if soft == libc::RLIM_INFINITY {
             continue;
         }
@@ -410,6 +413,7 @@ extern "C" fn on_sigbus(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_
     let h = old.sa_sigaction;
     if h == libc::SIG_DFL || h == libc::SIG_IGN {
         // Restore and return: the access faults again, with the old action.
+        // SAFETY: a saved, valid sigaction.
         unsafe { libc::sigaction(libc::SIGBUS, old, core::ptr::null_mut()) };
     } else if old.sa_flags & libc::SA_SIGINFO != 0 {
         // SAFETY: the previous handler, with the signature SA_SIGINFO promises.

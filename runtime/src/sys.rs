@@ -65,6 +65,7 @@ pub unsafe fn syscall6(
 /// As `syscall6`.
 #[inline(always)]
 pub unsafe fn syscall3(nr: i64, a: usize, b: usize, c: usize) -> SysResult {
+    // SAFETY: the caller vouches for the arguments (as `syscall6`).
     unsafe { syscall6(nr, a, b, c, 0, 0, 0) }
 }
 
@@ -425,8 +426,10 @@ mod tests {
 
     #[test]
     fn calls_and_errors() {
+        // SAFETY: getpid has no preconditions.
         assert_eq!(getpid(), unsafe { libc::getpid() });
         let p = map_anonymous(8192).unwrap();
+        // SAFETY: a fresh writable mapping of 8 KiB.
         unsafe { *(p as *mut u8) = 1 };
         munmap(p, 8192).unwrap();
         assert_eq!(close_bad(), Err(libc::EBADF));
@@ -439,6 +442,7 @@ mod tests {
     }
 
     fn close_bad() -> SysResult {
+        // SAFETY: closing a descriptor number that cannot be open.
         unsafe { syscall3(libc::SYS_close, usize::MAX >> 1, 0, 0) }
     }
 }

@@ -541,6 +541,7 @@ fn copy_large(from: usize, to: usize, len: usize) -> bool {
     if !crate::mapping::copy_file_data(fd, from_off, fd, to_off, pages) {
         return false;
     }
+    // SAFETY: the rest of two live blocks of at least `len` bytes each.
     unsafe {
         core::ptr::copy_nonoverlapping(
             (untag(from) + pages) as *const u8,

@@ -334,6 +334,7 @@ fn run_ready() {
             return;
         };
         DEPTH.with(|d| d.set(d.get() + 1));
+        // SAFETY: the callback and argument `call_rcu` was given.
         unsafe { (c.f)(c.arg as *mut libc::c_void) };
         DEPTH.with(|d| d.set(d.get() - 1));
         PROGRESS.fetch_sub(1, Ordering::AcqRel);
