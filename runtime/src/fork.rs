@@ -11,9 +11,10 @@
 //! `pthread_atfork` handlers, registered at init (so ours is the *last*
 //! prepare handler to run and the *first* parent/child handler):
 //!
-//! 1. prepare (forking thread F): take every allocator lock (so no chunk is
-//!    half-allocated), open a pipe, install a SIGSEGV handler and make every
-//!    alias read-only. From here on, a heap write by another thread faults
+//! 1. prepare (forking thread F): take every runtime lock (so no chunk is
+//!    half-allocated; see "Every lock of the runtime across fork"), open a
+//!    pipe, install a SIGSEGV handler and make every alias read-only.
+//!    From here on, a heap write by another thread faults
 //!    and the handler parks it (futex) until the window closes; reads go on.
 //!    If F itself writes to the heap (another library's prepare handler, or
 //!    glibc), the handler makes just that page writable again and lets it
@@ -56,7 +57,9 @@
 //! takes every runtime lock, in the order they nest in normal use, and both
 //! sides release them: the object caches' (registry, each cache, slab
 //! region, RCU callback queue: `cache::atfork`), the reporting side's
-//! (symbolizer cache, stack depot creation: `report::fork`), then the
+//! (symbolizer cache, module listing, stack depot creation: `report::fork`;
+//! the listing because glibc does not reset the loader lock
+//! `dl_iterate_phdr` holds), then the
 //! allocator's (large, quarantine, central lists, internal memory).
 //! What is not a lock the child resets: the RCU reader slots of vanished
 //! threads and the membarrier registration (`cache::rcu::fork_child`),

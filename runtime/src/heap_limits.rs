@@ -39,6 +39,9 @@
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
+/// Requests up to this size need no further look: `REQUEST_LIMIT`, or 0
+/// while the heap in use is counted (rule 2), so every request is counted.
+static FAST_LIMIT: AtomicUsize = AtomicUsize::new(crate::allocator::MAX_ALLOCATION);
 /// Largest request served, whatever the cause (min of rule 1's limits).
 static REQUEST_LIMIT: AtomicUsize = AtomicUsize::new(crate::allocator::MAX_ALLOCATION);
 /// RAM + swap of the machine (0 = unknown).
@@ -153,13 +156,29 @@ pub fn fail(why: Refusal, size: usize, origin: crate::unwind::Origin) -> *mut u8
     crate::allocator::fail(what, size, why.errno(), origin)
 }
 
-/// Rule 1 for a request of `size` bytes.
+/// Rules 1 and 2 for a request of `size` bytes: refused, or admitted (and
+/// counted while `counting`: `release(size)` when the block is freed or the
+/// allocation fails after all). One compare on the usual path.
 #[inline(always)]
-pub fn check_request(size: usize) -> Result<(), Refusal> {
-    if size <= REQUEST_LIMIT.load(Ordering::Relaxed) {
+pub fn admit(size: usize) -> Result<(), Refusal> {
+    if size <= FAST_LIMIT.load(Ordering::Relaxed) {
         return Ok(());
     }
-    Err(classify_request(size))
+    admit_slow(size)
+}
+
+#[cold]
+fn admit_slow(size: usize) -> Result<(), Refusal> {
+    if size > REQUEST_LIMIT.load(Ordering::Relaxed) {
+        return Err(classify_request(size));
+    }
+    grow(charge(size))
+}
+
+/// What a block of `size` bytes counts for rule 2 (whole granules).
+#[inline]
+fn charge(size: usize) -> usize {
+    size.max(1).next_multiple_of(16)
 }
 
 #[cold]
@@ -190,10 +209,8 @@ pub fn counting() -> bool {
 }
 
 /// Rule 2: counts `bytes` more heap in use, or refuses if that passes the
-/// budget. Called for each allocation (chunk or large block, while
-/// `counting`); `release` undoes it when the block is freed.
-#[inline]
-pub fn grow(bytes: usize) -> Result<(), Refusal> {
+/// budget.
+fn grow(bytes: usize) -> Result<(), Refusal> {
     let budget = BUDGET.load(Ordering::Relaxed);
     if budget == usize::MAX {
         return Ok(());
@@ -209,11 +226,11 @@ pub fn grow(bytes: usize) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Undoes `grow(bytes)` (a large block freed).
+/// Undoes `admit(size)`: the block is freed (or was not made after all).
 #[inline]
-pub fn release(bytes: usize) {
-    if BUDGET.load(Ordering::Relaxed) != usize::MAX {
-        IN_USE.fetch_sub(bytes, Ordering::Relaxed);
+pub fn release(size: usize) {
+    if counting() {
+        IN_USE.fetch_sub(charge(size), Ordering::Relaxed);
     }
 }
 
@@ -299,6 +316,7 @@ pub fn init(flags: &crate::flags::Flags) {
         limit = limit.min(option);
     }
     REQUEST_LIMIT.store(limit, Ordering::Relaxed);
+    FAST_LIMIT.store(limit, Ordering::Relaxed);
 
     let mut buf = [0u8; 8];
     let n = crate::sys::read_file(c"/proc/sys/vm/overcommit_memory", &mut buf).unwrap_or(0);
@@ -324,6 +342,7 @@ pub fn init(flags: &crate::flags::Flags) {
         if budget < BUDGET.load(Ordering::Relaxed) {
             BUDGET.store(budget, Ordering::Relaxed);
             BUDGET_FROM.store(i as u8, Ordering::Relaxed);
+            FAST_LIMIT.store(0, Ordering::Relaxed);
         }
         if hard != soft && crate::sys::setrlimit(resource, hard, hard).is_ok() {
             raised.limits[raised.count] = (resource, soft, hard, used);

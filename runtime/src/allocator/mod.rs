@@ -253,22 +253,16 @@ pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: 
         // Re-entered while this very thread starts the runtime.
         return crate::bootstrap::alloc(size, align);
     }
-    if let Err(why) = crate::heap_limits::check_request(size) {
+    // Limits of one request, and under RLIMIT_AS/RLIMIT_DATA the count of
+    // the heap in use (`heap_limits`; `release` on every way out).
+    if let Err(why) = crate::heap_limits::admit(size) {
         return crate::heap_limits::fail(why, size, origin);
     }
     let Some(c) = class_for(size, align) else {
         return allocate_large(size, align, kind, zero, origin);
     };
-    // Under RLIMIT_AS/RLIMIT_DATA the heap in use is counted (`heap_limits`).
-    if crate::heap_limits::counting() {
-        if let Err(why) = crate::heap_limits::grow(size_of_class(c)) {
-            return crate::heap_limits::fail(why, size, origin);
-        }
-    }
     let Some(idx) = thread_cache::pop(c) else {
-        if crate::heap_limits::counting() {
-            crate::heap_limits::release(size_of_class(c));
-        }
+        crate::heap_limits::release(size);
         if let Some(why) = primary::refused(c) {
             return crate::heap_limits::fail(why, size, origin);
         }
@@ -313,13 +307,8 @@ fn allocate_large(
     zero: bool,
     origin: Origin,
 ) -> *mut u8 {
-    // The heap budget counts the block's pages (`heap_limits`, rule 2).
-    let pages = size.max(1).next_multiple_of(4096);
-    if let Err(why) = crate::heap_limits::grow(pages) {
-        return crate::heap_limits::fail(why, size, origin);
-    }
     let Some(large::Reserved { off, span, fresh }) = large::reserve(size, align, kind) else {
-        crate::heap_limits::release(pages);
+        crate::heap_limits::release(size);
         return fail(
             "out of memory: large allocation region exhausted",
             size,
@@ -331,7 +320,7 @@ fn allocate_large(
         // Explicit growth under strict overcommit (rule 3).
         if let Err(why) = crate::heap_limits::back(off, size) {
             large::abandon(off);
-            crate::heap_limits::release(pages);
+            crate::heap_limits::release(size);
             return crate::heap_limits::fail(why, size, origin);
         }
     }
@@ -372,12 +361,15 @@ fn allocate_large(
 /// double and invalid frees and (if enabled) alloc/dealloc mismatches.
 pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
     let p = ptr as usize;
-    if p == 0 || crate::bootstrap::owns(p) {
-        // Start-up arena blocks are never reused (`bootstrap`).
+    if p == 0 {
         return;
     }
     crate::init::ensure_init();
     if !is_heap(p) || ptr_tag(p) as usize >= crate::mapping::alias_count() {
+        if crate::bootstrap::owns(p) {
+            // Start-up arena blocks are never reused (`bootstrap`).
+            return;
+        }
         crate::report::invalid_free(p, origin);
         return;
     }
@@ -421,9 +413,7 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
         };
     }
     crate::shadow::set(chunk, size_of_class(c), SHADOW_FREED);
-    if crate::heap_limits::counting() {
-        crate::heap_limits::release(size_of_class(c));
-    }
+    crate::heap_limits::release(w.size());
     m.free_stack.store(capture(origin), Ordering::Relaxed);
     thread_cache::quarantine(c, idx as u32);
 }
@@ -436,7 +426,7 @@ fn deallocate_large(p: usize, off: usize, tag: u8, kind: AllocKind, origin: Orig
             kind: allocated,
             requested,
         } => {
-            crate::heap_limits::release(requested.max(1).next_multiple_of(4096));
+            crate::heap_limits::release(requested);
             if kind != allocated && crate::flags::flags().alloc_dealloc_mismatch {
                 crate::report::alloc_dealloc_mismatch(p, allocated, kind, origin);
             }
