@@ -220,7 +220,17 @@ pub fn tagsan_rustflags(
         "-Clink-arg=-Wl,--dynamic-list={}",
         runtime.dynamic_list.display()
     ));
+    flags.push(rust_default_options_flag());
     flags
+}
+
+/// Rust programs default to `allocator_may_return_null=1` (`try_reserve`
+/// expects NULL, not a report): the link defines the runtime's weak
+/// toolchain-defaults hook as its Rust-defaults function. A program's own
+/// `__tagsan_default_options` and `TAGSAN_OPTIONS` still override it.
+pub fn rust_default_options_flag() -> String {
+    use tagsan_abi::symbols::{RUST_DEFAULT_OPTIONS, TOOLCHAIN_DEFAULT_OPTIONS_HOOK};
+    format!("-Clink-arg=-Wl,--defsym={TOOLCHAIN_DEFAULT_OPTIONS_HOOK}={RUST_DEFAULT_OPTIONS}")
 }
 
 /// The workspace's target directory, as cargo itself sees it.

@@ -212,6 +212,9 @@ environment, so it reaches cargo however the subcommand calls it:
   CARGO_ENCODED_RUSTFLAGS = your RUSTFLAGS + -Zllvm-plugins=<plugin>
       -Cforce-frame-pointers=yes -Clink-arg=<libtagsan_rt.a>
       -Clink-arg=-Wl,--dynamic-list=<syms>
+      -Clink-arg=-Wl,--defsym=__tagsan_toolchain_default_options=
+                                __tagsan_rust_default_options
+      (Rust programs default to allocator_may_return_null=1)
       (+ -Cdebuginfo=limited for --release/--profile/bench builds,
        so reports show file:line)
   CARGO_ENCODED_RUSTDOCFLAGS = the same after your RUSTDOCFLAGS (doctests)

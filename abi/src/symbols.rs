@@ -10,6 +10,18 @@
 /// instruments a function so named (it would recurse into itself).
 pub const RUNTIME_PREFIXES: [&str; 2] = ["__hwasan_", "__tagsan_"];
 
+/// `const char *__tagsan_default_options(void)`: a program's own default
+/// run-time options (as ASan's `__asan_default_options`); the runtime holds
+/// a weak reference to it.
+pub const DEFAULT_OPTIONS_HOOK: &str = "__tagsan_default_options";
+/// The toolchain's default options, applied before the program's: weak in
+/// the runtime, defined by `tagsan cargo`'s link line as an alias of
+/// [`RUST_DEFAULT_OPTIONS`].
+pub const TOOLCHAIN_DEFAULT_OPTIONS_HOOK: &str = "__tagsan_toolchain_default_options";
+/// The runtime's function returning the Rust defaults
+/// (`allocator_may_return_null=1`).
+pub const RUST_DEFAULT_OPTIONS: &str = "__tagsan_rust_default_options";
+
 /// Module constructor target: initialises the runtime.
 pub const INIT: &str = "__hwasan_init";
 /// Thread-local word compiler-rt's HWASan output refers to.

@@ -94,10 +94,19 @@ void tagsan_rcu_read_unlock(void);
  * Must not be called inside a read-side section (that is reported). */
 void tagsan_synchronize_rcu(void);
 /* Waits until every callback queued (tagsan_call_rcu, deferred slab
- * releases) before the call has run. */
+ * releases) before the call has run. May be called from inside a callback
+ * (it then runs the other ready callbacks itself, and does not wait for
+ * callbacks that are themselves waiting in tagsan_rcu_barrier). */
 void tagsan_rcu_barrier(void);
 /* Calls f(arg) after a grace period. */
 void tagsan_call_rcu(void (*f)(void *), void *arg);
+
+/* Run-time options built into the program, applied before TAGSAN_OPTIONS
+ * (which overrides them), as ASan's __asan_default_options. Define it in
+ * the program to use it; the runtime holds a weak reference. It runs
+ * during the runtime's start-up: it may call malloc, and must not wait for
+ * other threads. __hwasan_default_options is also read (before this one). */
+const char *__tagsan_default_options(void);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,20 @@
 //! Run-time options from `TAGSAN_OPTIONS` (`key=value:key=value`, also `,`
-//! or whitespace separated, as the sanitizers accept). A malformed value or
-//! unknown key gets a one-line warning that names it, and the default.
+//! or whitespace separated, as the sanitizers accept; a value in single or
+//! double quotes may hold separators). A malformed value or unknown key gets
+//! a one-line warning that names it and where it came from, and the default.
+//!
+//! Where options come from, later ones overriding earlier ones (as ASan's
+//! `__asan_default_options`):
+//! 1. the toolchain's defaults: `__tagsan_toolchain_default_options()`,
+//!    which `tagsan cargo` links in for Rust programs
+//!    (`allocator_may_return_null=1`, see `RUST_DEFAULT_OPTIONS`);
+//! 2. `__hwasan_default_options()`, if the program defines it (programs
+//!    written for HWASan);
+//! 3. `__tagsan_default_options()`, if the program defines it;
+//! 4. the `TAGSAN_OPTIONS` environment variable.
+//!
+//! The hooks are weak references (0 when nobody defines them), and the
+//! environment is read without `getenv` (see `environ`).
 //!
 //! Every option is declared once, in the [`flags!`] table below: its field,
 //! type, default, the values it accepts and its one-line help. The struct,
@@ -163,12 +177,14 @@ macro_rules! flags {
             SetResult::UnknownKey
         }
 
-        /// Every option as (name, help, how to show its default).
+        /// Every option as (name, help, how to show its default and its
+        /// value in a set of flags).
         pub const TABLE: &[FlagInfo] = &[$(
             FlagInfo {
                 name: stringify!($name),
                 help: $help,
                 show_default: |out| FlagValue::show(&Flags::DEFAULT.$name, out),
+                show_value: |f, out| FlagValue::show(&f.$name, out),
             },
         )*];
     };
@@ -182,18 +198,22 @@ pub struct FlagInfo {
     pub name: &'static str,
     pub help: &'static str,
     pub show_default: fn(Sink),
+    pub show_value: fn(&Flags, Sink),
 }
 
 flags! {
     /// Stop at the first error (else report and continue).
     halt_on_error: bool = true
         => "stop at the first error; `0` reports and continues";
-    /// Exit code after a report when halting.
-    exitcode: i32 = 99
-        => "exit code after a report";
+    /// Exit code after a report when halting (a process exit status is
+    /// 8 bits: anything else would wrap, 256 to a passing 0).
+    exitcode: i32 = 99, if |n| (0..=255).contains(n)
+        => "exit code after a report, 0 to 255";
     /// Write reports to `<log_path>.<pid>` instead of stderr ("" = stderr).
+    /// Checked at start-up (and at the first report): a folder that does
+    /// not exist or cannot be written gets one warning, and stderr.
     log_path: PathFlag = PathFlag::EMPTY
-        => "write reports to `<log_path>.<pid>` instead of stderr";
+        => "write reports to `<log_path>.<pid>` instead of stderr (a path that cannot be written gets a warning and stderr)";
     /// Megabytes of freed memory held back from reuse (FIFO). Tags already
     /// catch a use after reuse with odds `1 - 1/(2^tag_bits - 1)`; the
     /// quarantine makes it certain for the most recent frees. Default 1,
@@ -225,12 +245,15 @@ flags! {
     /// (`history.rs`), rounded up to a power of two.
     heap_history_size: usize = 1024, if |&n| n <= 1 << 20
         => "freed blocks each thread remembers when their memory is reused (32 bytes each): a use after free or a double free through a stale pointer is then still reported as such, with the freed block's stacks; `0` turns it off";
-    /// 0 quiet, 1 start-up summary, 2 debugging.
+    /// 0 quiet, 1 start-up summary (`startup_summary`), 2 debugging.
     verbosity: u32 = 0
-        => "`1` start-up summary, `2` debugging";
+        => "`1` prints the options in effect, the heap layout, tag bits and memory limits at start-up; `2` also debugging";
     /// Return NULL (with errno) on impossible allocations instead of reporting.
     allocator_may_return_null: bool = false
-        => "return NULL (errno ENOMEM) on impossible allocations instead of reporting";
+        => "return NULL (errno ENOMEM, or EINVAL for a bad alignment) on impossible allocations instead of reporting (`tagsan cargo` builds default to `1`: Rust's `try_reserve`)";
+    /// Per-allocation cap (ASan's `max_allocation_size_mb`); see `heap_limits`.
+    max_allocation_size_mb: usize = 0, if |&n| n <= 1 << 40
+        => "largest allocation served, in MiB (`0`: no cap but the machine's RAM + swap); larger ones fail as `allocation-size-too-big`";
     alloc_dealloc_mismatch: bool = false
         => "report `malloc`/`delete`, `new[]`/`delete` and similar mismatches";
     print_tags: bool = true
@@ -270,9 +293,74 @@ pub fn flags() -> &'static Flags {
     unsafe { &*FLAGS.0.get() }
 }
 
-/// Parses `TAGSAN_OPTIONS` into the flags in force. Called by `init`, and
-/// before it by the shared runtime's link-order check; only the first call
-/// parses (so warnings are printed once).
+/// The options `tagsan cargo` builds default to (through
+/// `__tagsan_toolchain_default_options`): Rust's fallible allocation
+/// (`try_reserve`, `Vec::try_with_capacity`) expects NULL for a request that
+/// cannot be met, where C bug hunting wants a report.
+pub const RUST_DEFAULT_OPTIONS: &core::ffi::CStr = c"allocator_may_return_null=1";
+
+/// The Rust toolchain's defaults. `tagsan cargo` links with
+/// `--defsym=__tagsan_toolchain_default_options=__tagsan_rust_default_options`
+/// (a symbol the runtime always has, so the same archive serves C and Rust).
+#[cfg_attr(not(test), no_mangle)]
+pub extern "C" fn __tagsan_rust_default_options() -> *const core::ffi::c_char {
+    RUST_DEFAULT_OPTIONS.as_ptr()
+}
+
+// Weak references: 0 unless the program (or `tagsan cargo`'s link line)
+// defines them. Stable Rust has no weak linkage, so the references are made
+// in assembly and read through the GOT.
+core::arch::global_asm!(
+    ".weak __tagsan_toolchain_default_options",
+    ".weak __hwasan_default_options",
+    ".weak __tagsan_default_options",
+);
+
+macro_rules! weak_hook {
+    ($name:literal) => {{
+        let f: usize;
+        // SAFETY: loads the GOT entry of a weak symbol (0 if undefined).
+        unsafe {
+            core::arch::asm!(
+                concat!("mov {}, qword ptr [rip + ", $name, "@GOTPCREL]"),
+                out(reg) f,
+                options(nostack, readonly, pure)
+            )
+        };
+        (f != 0).then(|| {
+            // SAFETY: the symbol is a `const char *(void)` function by
+            // contract (as `__asan_default_options`).
+            unsafe { core::mem::transmute::<usize, extern "C" fn() -> *const core::ffi::c_char>(f) }
+        })
+    }};
+}
+
+/// The option sources in the order they apply: (name for warnings, text).
+fn default_option_hooks() -> [(
+    &'static [u8],
+    Option<extern "C" fn() -> *const core::ffi::c_char>,
+); 3] {
+    [
+        (
+            b"the toolchain's default options",
+            weak_hook!("__tagsan_toolchain_default_options"),
+        ),
+        (
+            b"__hwasan_default_options()",
+            weak_hook!("__hwasan_default_options"),
+        ),
+        (
+            b"__tagsan_default_options()",
+            weak_hook!("__tagsan_default_options"),
+        ),
+    ]
+}
+
+/// Parses the default-options hooks, then `TAGSAN_OPTIONS`, into the flags
+/// in force. Called by `init`, before the heap exists (the hooks may call
+/// malloc, served by `bootstrap`; nothing here calls `getenv`), and before
+/// it by the shared runtime's link-order check; only the first call parses
+/// (so warnings are printed once).
 pub fn init_from_env() {
     use core::sync::atomic::{AtomicBool, Ordering};
     static PARSED: AtomicBool = AtomicBool::new(false);
@@ -280,12 +368,19 @@ pub fn init_from_env() {
         return;
     }
     let mut f = Flags::DEFAULT;
-    // SAFETY: getenv returns null or a NUL-terminated string owned by libc.
-    let env = unsafe { libc::getenv(c"TAGSAN_OPTIONS".as_ptr()) };
-    if !env.is_null() {
-        // SAFETY: non-null, NUL-terminated (above).
-        let bytes = unsafe { core::ffi::CStr::from_ptr(env) }.to_bytes();
-        parse_into(&mut f, bytes, &mut |w| crate::output::write_all(w));
+    let mut warn = |w: &[u8]| crate::output::write_all(w);
+    for (source, hook) in default_option_hooks() {
+        let Some(hook) = hook else { continue };
+        let text = hook();
+        if !text.is_null() {
+            // SAFETY: the hook returns a NUL-terminated string (contract).
+            let bytes = unsafe { core::ffi::CStr::from_ptr(text) }.to_bytes();
+            parse_into(&mut f, bytes, source, &mut warn);
+        }
+    }
+    let mut scratch = crate::environ::ValueBuf::new();
+    if let Some(text) = crate::environ::get(b"TAGSAN_OPTIONS", &mut scratch) {
+        parse_into(&mut f, text, b"TAGSAN_OPTIONS", &mut warn);
     }
     let help = f.help;
     // SAFETY: start-up, single-threaded (see `FlagsCell`).
@@ -309,20 +404,53 @@ pub fn print_help(out: &mut dyn FnMut(&[u8])) {
     }
 }
 
-/// Parses `text` into `f`, calling `warn` with each one-line warning (the
-/// pieces of one line, then `\n`). Allocates nothing.
-pub fn parse_into(f: &mut Flags, text: &[u8], warn: &mut dyn FnMut(&[u8])) {
-    for item in text.split(|&c| c == b':' || c == b',' || c == b' ' || c == b'\t' || c == b'\n') {
-        if item.is_empty() {
+/// Parses `text` (from `source`, named in warnings) into `f`, calling
+/// `warn` with each one-line warning (the pieces of one line, then `\n`).
+/// Allocates nothing.
+pub fn parse_into(f: &mut Flags, text: &[u8], source: &[u8], warn: &mut dyn FnMut(&[u8])) {
+    let is_sep = |c: u8| c == b':' || c == b',' || c == b' ' || c == b'\t' || c == b'\n';
+    let mut at = 0;
+    while at < text.len() {
+        if is_sep(text[at]) {
+            at += 1;
             continue;
         }
-        let (key, value) = match item.iter().position(|&c| c == b'=') {
-            Some(i) => (&item[..i], &item[i + 1..]),
-            None => {
-                warn(b"tagsan: warning: option '");
-                warn(item);
-                warn(b"' in TAGSAN_OPTIONS has no value, ignored\n");
-                continue;
+        let start = at;
+        while at < text.len() && !is_sep(text[at]) && text[at] != b'=' {
+            at += 1;
+        }
+        let key = &text[start..at];
+        if at >= text.len() || text[at] != b'=' {
+            warn(b"tagsan: warning: option '");
+            warn(key);
+            warn(b"' in ");
+            warn(source);
+            warn(b" has no value, ignored\n");
+            continue;
+        }
+        at += 1;
+        // A quoted value runs to the matching quote (separators included),
+        // as in the sanitizers' option parser.
+        let value = match text.get(at) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let Some(len) = text[at + 1..].iter().position(|&c| c == q) else {
+                    warn(b"tagsan: warning: unterminated quote in the value of option '");
+                    warn(key);
+                    warn(b"' in ");
+                    warn(source);
+                    warn(b", ignored\n");
+                    return;
+                };
+                let v = &text[at + 1..at + 1 + len];
+                at += len + 2;
+                v
+            }
+            _ => {
+                let v_start = at;
+                while at < text.len() && !is_sep(text[at]) {
+                    at += 1;
+                }
+                &text[v_start..at]
             }
         };
         match set(f, key, value) {
@@ -330,14 +458,18 @@ pub fn parse_into(f: &mut Flags, text: &[u8], warn: &mut dyn FnMut(&[u8])) {
             SetResult::UnknownKey => {
                 warn(b"tagsan: warning: unknown option '");
                 warn(key);
-                warn(b"' in TAGSAN_OPTIONS, ignored\n");
+                warn(b"' in ");
+                warn(source);
+                warn(b", ignored\n");
             }
             SetResult::BadValue => {
                 warn(b"tagsan: warning: bad value '");
                 warn(value);
                 warn(b"' for option '");
                 warn(key);
-                warn(b"' in TAGSAN_OPTIONS, using the default\n");
+                warn(b"' in ");
+                warn(source);
+                warn(b", using the default\n");
             }
         }
     }
@@ -380,16 +512,18 @@ mod tests {
     fn parse(text: &str) -> (Flags, String) {
         let mut f = Flags::DEFAULT;
         let mut w = Vec::new();
-        parse_into(&mut f, text.as_bytes(), &mut |b| w.extend_from_slice(b));
+        parse_into(&mut f, text.as_bytes(), b"TAGSAN_OPTIONS", &mut |b| {
+            w.extend_from_slice(b)
+        });
         (f, String::from_utf8(w).unwrap())
     }
 
     #[test]
     fn parses_every_kind_of_value() {
-        let (f, w) = parse("halt_on_error=0:exitcode=-3:log_path=/tmp/x:quarantine_size_mb=0:tag_bits=5:malloc_fill_byte=0x7f:max_malloc_fill_size=4096:free_fill_byte=1:max_free_fill_size=10:malloc_context_size=5:verbosity=2:allocator_may_return_null=true:alloc_dealloc_mismatch=1:print_tags=no:symbolize=0");
+        let (f, w) = parse("halt_on_error=0:exitcode=3:log_path=/tmp/x:quarantine_size_mb=0:tag_bits=5:malloc_fill_byte=0x7f:max_malloc_fill_size=4096:free_fill_byte=1:max_free_fill_size=10:malloc_context_size=5:verbosity=2:allocator_may_return_null=true:alloc_dealloc_mismatch=1:print_tags=no:symbolize=0");
         assert_eq!(w, "");
         assert!(!f.halt_on_error);
-        assert_eq!(f.exitcode, -3);
+        assert_eq!(f.exitcode, 3);
         assert_eq!(f.log_path(), b"/tmp/x");
         assert_eq!(f.quarantine_size_mb, 0);
         assert_eq!(f.tag_bits, 5);
@@ -427,6 +561,57 @@ mod tests {
         let (f, w) = parse("::verbosity=1, exitcode=7\ttag_bits=3:");
         assert_eq!(w, "");
         assert_eq!((f.verbosity, f.exitcode, f.tag_bits), (1, 7, 3));
+    }
+
+    #[test]
+    fn exit_codes_outside_a_byte_are_bad_values() {
+        for bad in ["256", "-1", "1000"] {
+            let (f, w) = parse(&format!("exitcode={bad}"));
+            assert_eq!(f.exitcode, 99);
+            assert_eq!(
+                w,
+                format!("tagsan: warning: bad value '{bad}' for option 'exitcode' in TAGSAN_OPTIONS, using the default\n")
+            );
+        }
+        assert_eq!(parse("exitcode=255").0.exitcode, 255);
+        assert_eq!(parse("exitcode=0").0.exitcode, 0);
+    }
+
+    #[test]
+    fn quoted_values_may_hold_separators() {
+        let (f, w) = parse("log_path='/tmp/a b:c' verbosity=\"1\":exitcode=5");
+        assert_eq!(w, "");
+        assert_eq!(f.log_path(), b"/tmp/a b:c");
+        assert_eq!((f.verbosity, f.exitcode), (1, 5));
+        let (f, w) = parse("exitcode=5:log_path=\"/tmp/x");
+        assert_eq!(f.exitcode, 5);
+        assert_eq!(
+            w,
+            "tagsan: warning: unterminated quote in the value of option 'log_path' in TAGSAN_OPTIONS, ignored\n"
+        );
+    }
+
+    #[test]
+    fn warnings_name_their_source() {
+        let mut f = Flags::DEFAULT;
+        let mut w = Vec::new();
+        parse_into(&mut f, b"nope=1", b"__tagsan_default_options()", &mut |b| {
+            w.extend_from_slice(b)
+        });
+        assert_eq!(
+            String::from_utf8(w).unwrap(),
+            "tagsan: warning: unknown option 'nope' in __tagsan_default_options(), ignored\n"
+        );
+    }
+
+    #[test]
+    fn rust_defaults_parse_cleanly() {
+        let mut f = Flags::DEFAULT;
+        let mut w = Vec::new();
+        parse_into(&mut f, RUST_DEFAULT_OPTIONS.to_bytes(), b"x", &mut |b| {
+            w.extend_from_slice(b)
+        });
+        assert!(w.is_empty() && f.allocator_may_return_null);
     }
 
     #[test]

@@ -11,9 +11,10 @@
 //! `pthread_atfork` handlers, registered at init (so ours is the *last*
 //! prepare handler to run and the *first* parent/child handler):
 //!
-//! 1. prepare (forking thread F): take every allocator lock (so no chunk is
-//!    half-allocated), open a pipe, install a SIGSEGV handler and make every
-//!    alias read-only. From here on, a heap write by another thread faults
+//! 1. prepare (forking thread F): take every runtime lock (so no chunk is
+//!    half-allocated; see "Every lock of the runtime across fork"), open a
+//!    pipe, install a SIGSEGV handler and make every alias read-only.
+//!    From here on, a heap write by another thread faults
 //!    and the handler parks it (futex) until the window closes; reads go on.
 //!    If F itself writes to the heap (another library's prepare handler, or
 //!    glibc), the handler makes just that page writable again and lets it
@@ -48,9 +49,25 @@
 //! - If the pipe cannot be created (out of file descriptors), the parent
 //!   does not wait for the child's copy, which may then see some of the
 //!   parent's later writes.
-//! - Only the allocator's locks (and the runtime-internal memory pool's) are
-//!   taken across fork; other runtime parts (stack depot, reports) keep
-//!   their own fork safety.
+//!
+//! # Every lock of the runtime across fork
+//!
+//! A lock held by another thread at the moment of `fork` would be held
+//! forever in the child (that thread does not exist there). So `prepare`
+//! takes every runtime lock, in the order they nest in normal use, and both
+//! sides release them: the object caches' (registry, each cache, slab
+//! region, RCU callback queue: `cache::atfork`), the reporting side's
+//! (symbolizer cache, module listing, stack depot creation: `report::fork`;
+//! the listing because glibc does not reset the loader lock
+//! `dl_iterate_phdr` holds), then the
+//! allocator's (large, quarantine, central lists, internal memory).
+//! What is not a lock the child resets: the RCU reader slots of vanished
+//! threads and the membarrier registration (`cache::rcu::fork_child`),
+//! the report lock and the report-text capture (`report::fork::child`,
+//! `output::reset_after_fork`); RCU's one-time membarrier set-up takes no
+//! lock at all. Everything here makes raw system calls (`sys`), so a
+//! program's own `read` or `write` cannot re-enter malloc while the locks
+//! are held.
 //!
 //! # Cost
 //!
@@ -99,34 +116,25 @@ pub fn init() {
 
 fn protect_aliases(prot: i32) {
     for tag in 0..crate::mapping::alias_count() {
-        let addr = HEAP_BASE + (tag << TAG_SHIFT);
-        unsafe { libc::mprotect(addr as *mut libc::c_void, HEAP_SIZE, prot) };
+        let _ = crate::sys::mprotect(HEAP_BASE + (tag << TAG_SHIFT), HEAP_SIZE, prot);
     }
 }
 
 fn futex(word: &AtomicU32, op: i32, val: u32) {
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            op | libc::FUTEX_PRIVATE_FLAG,
-            val,
-            core::ptr::null::<libc::timespec>(),
-        );
-    }
+    crate::sys::futex(word, op, val);
 }
 
 extern "C" fn prepare() {
     if !crate::init::is_initialized() {
         return;
     }
-    // The reporting side first (stack depot), then the allocator, whose
-    // malloc path captures stacks: released in the reverse order.
+    // Outermost first (see "Every lock of the runtime across fork"):
+    // released in the reverse order.
+    crate::cache::atfork::prepare();
     crate::report::fork::prepare();
     crate::allocator::fork_lock();
     FORKER.with(|f| f.set(true));
-    let mut fds = [-1; 2];
-    unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    let fds = crate::sys::pipe2(libc::O_CLOEXEC).unwrap_or([-1, -1]);
     PIPE_READ.store(fds[0], Ordering::Relaxed);
     PIPE_WRITE.store(fds[1], Ordering::Relaxed);
     unsafe {
@@ -151,20 +159,19 @@ extern "C" fn parent() {
     if !FORKER.with(|f| f.get()) {
         return;
     }
-    unsafe { libc::close(PIPE_WRITE.load(Ordering::Relaxed)) };
     let rd = PIPE_READ.load(Ordering::Relaxed);
-    let mut byte = 0u8;
-    loop {
-        let n = unsafe { libc::read(rd, (&mut byte as *mut u8).cast(), 1) };
-        if n >= 0 || unsafe { *libc::__errno_location() } != libc::EINTR {
-            break;
-        }
+    if rd >= 0 {
+        crate::sys::close(PIPE_WRITE.load(Ordering::Relaxed));
+        // One byte when the child has its copy; EOF if it died or fork failed.
+        let mut byte = [0u8; 1];
+        let _ = crate::sys::read(rd, &mut byte);
+        crate::sys::close(rd);
     }
-    unsafe { libc::close(rd) };
     protect_aliases(libc::PROT_READ | libc::PROT_WRITE);
     end_window();
     unsafe { crate::allocator::fork_unlock() };
     crate::report::fork::parent();
+    crate::cache::atfork::parent();
 }
 
 extern "C" fn child() {
@@ -173,58 +180,24 @@ extern "C" fn child() {
     }
     let old = crate::mapping::heap_fd();
     let new = crate::mapping::create_heap_file();
-    copy_heap(old, new);
+    if !crate::mapping::copy_file_data(old, 0, new, 0, HEAP_SIZE) {
+        crate::mapping::fatal("fork: cannot copy the heap for the child");
+    }
     for tag in 0..crate::mapping::alias_count() {
         crate::mapping::map_alias(new, tag, true);
     }
-    unsafe { libc::close(old) };
+    crate::sys::close(old);
     crate::mapping::set_heap_fd(new);
     end_window();
     unsafe { crate::allocator::fork_unlock() };
     crate::report::fork::child();
+    crate::output::reset_after_fork();
+    crate::cache::atfork::child();
     let wr = PIPE_WRITE.load(Ordering::Relaxed);
-    unsafe {
-        libc::write(wr, b"c".as_ptr().cast(), 1);
-        libc::close(wr);
-        libc::close(PIPE_READ.load(Ordering::Relaxed));
-    }
-}
-
-/// Copies every data extent of heap file `from` into `to`, reading through
-/// alias 0 (still the old file's mapping).
-fn copy_heap(from: i32, to: i32) {
-    let mut off: i64 = 0;
-    loop {
-        let data = unsafe { libc::lseek(from, off, libc::SEEK_DATA) };
-        if data < 0 {
-            break; // ENXIO: no data past `off`
-        }
-        let hole = unsafe { libc::lseek(from, data, libc::SEEK_HOLE) };
-        let end = if hole < 0 { HEAP_SIZE as i64 } else { hole };
-        let mut at = data;
-        while at < end {
-            let len = ((end - at) as usize).min(1 << 30);
-            let (mut src, mut dst) = (at, at);
-            let mut n = unsafe { libc::copy_file_range(from, &mut src, to, &mut dst, len, 0) };
-            if n < 0 {
-                n = unsafe {
-                    libc::pwrite(
-                        to,
-                        (HEAP_BASE + at as usize) as *const libc::c_void,
-                        len,
-                        at,
-                    )
-                };
-            }
-            if n <= 0 {
-                if n < 0 && unsafe { *libc::__errno_location() } == libc::EINTR {
-                    continue;
-                }
-                crate::mapping::fatal("fork: cannot copy the heap for the child");
-            }
-            at += n as i64;
-        }
-        off = end;
+    if wr >= 0 {
+        let _ = crate::sys::write(wr, b"c");
+        crate::sys::close(wr);
+        crate::sys::close(PIPE_READ.load(Ordering::Relaxed));
     }
 }
 
@@ -236,14 +209,7 @@ extern "C" fn on_segv(sig: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_vo
         && unsafe { (*info).si_code } == SEGV_ACCERR;
     if ours {
         if FORKER.with(|f| f.get()) {
-            let page = addr & !4095;
-            unsafe {
-                libc::mprotect(
-                    page as *mut libc::c_void,
-                    4096,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                )
-            };
+            let _ = crate::sys::mprotect(addr & !4095, 4096, libc::PROT_READ | libc::PROT_WRITE);
             return;
         }
         while WINDOW.load(Ordering::SeqCst) == 1 {

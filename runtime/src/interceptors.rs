@@ -85,7 +85,7 @@ pub unsafe extern "C" fn posix_memalign(out: *mut Ptr, align: usize, size: usize
     if !valid_align(align) || align % core::mem::size_of::<usize>() != 0 {
         let saved = unsafe { *libc::__errno_location() };
         allocator::fail(
-            "invalid alignment requested in posix_memalign",
+            "invalid alignment requested in posix_memalign (it must be a power of two and a multiple of sizeof(void *))",
             align,
             libc::EINVAL,
             origin,

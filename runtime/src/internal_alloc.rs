@@ -27,28 +27,15 @@ static POOL: SpinLock<Pool> = SpinLock::new(Pool {
 });
 
 /// Anonymous private memory (`MAP_NORESERVE`: only touched pages count).
-/// Returns null on failure.
+/// Returns null on failure. A raw system call: the program's own `mmap`
+/// may call malloc, which would re-enter this pool under its lock.
 pub fn map(size: usize) -> *mut u8 {
-    let p = unsafe {
-        libc::mmap(
-            core::ptr::null_mut(),
-            size,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        core::ptr::null_mut()
-    } else {
-        p.cast()
-    }
+    crate::sys::map_anonymous(size).map_or(core::ptr::null_mut(), |p| p as *mut u8)
 }
 
 /// Unmaps memory from `map`.
 pub fn unmap(p: *mut u8, size: usize) {
-    unsafe { libc::munmap(p.cast(), size) };
+    let _ = crate::sys::munmap(p as usize, size);
 }
 
 fn list_of(size: usize) -> usize {

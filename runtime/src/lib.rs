@@ -16,6 +16,11 @@
 //! | `abi`           | the rest of the `__hwasan_*` interface, `__hwasan_tls`    |
 //! | `flags`         | `TAGSAN_OPTIONS`                                          |
 //! | `init`          | start-up (lazy, works before `__hwasan_init`)             |
+//! | `bootstrap`     | malloc re-entered during start-up (a static arena)        |
+//! | `environ`       | reading `TAGSAN_OPTIONS` without `getenv`                 |
+//! | `heap_limits`   | what the heap may grow to (RAM + swap, rlimits, options)  |
+//! | `startup_summary`| what `verbosity=1` prints                                |
+//! | `sys`           | raw system calls nothing can interpose                    |
 //! | `thread`        | thread ids and per-thread state                          |
 //! | `fork`          | giving a forked child its own heap                        |
 //! | `internal_alloc`| the runtime's own memory, never the user's malloc         |
@@ -32,10 +37,13 @@ pub mod layout;
 
 pub mod abi;
 pub mod allocator;
+pub mod bootstrap;
 pub mod cache;
 pub mod checks;
+pub mod environ;
 pub mod flags;
 pub mod fork;
+pub mod heap_limits;
 pub mod history;
 pub mod init;
 pub mod interceptors;
@@ -46,8 +54,10 @@ pub mod preload;
 pub mod report;
 pub mod shadow;
 pub mod stack_depot;
+pub mod startup_summary;
 pub mod symbolize;
 pub mod sync;
+pub mod sys;
 pub mod tags;
 pub mod thread;
 pub mod unwind;

@@ -97,23 +97,46 @@ fn fatal_in_range(msg: &str, range: Option<(usize, usize)>) -> ! {
         crate::output::write_all(b")");
     }
     crate::output::write_all(b"\n");
-    unsafe { libc::_exit(1) }
+    crate::sys::exit_now(1)
 }
 
-fn errno() -> i32 {
-    unsafe { *libc::__errno_location() }
-}
-
-/// Creates a fresh, empty heap file.
+/// Creates a fresh, empty heap file (raw system calls: see `sys`).
 pub fn create_heap_file() -> i32 {
-    let fd = unsafe { libc::memfd_create(c"tagsan-heap".as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        fatal("memfd_create failed: cannot create the tagged heap");
-    }
-    if unsafe { libc::ftruncate(fd, HEAP_SIZE as libc::off_t) } != 0 {
-        fatal("ftruncate of the heap memfd failed");
+    let fd = match crate::sys::memfd_create(c"tagsan-heap", libc::MFD_CLOEXEC) {
+        Ok(fd) => fd as i32,
+        Err(_) => fatal("memfd_create failed: cannot create the tagged heap"),
+    };
+    // The heap file is not a file the program writes: `ulimit -f` does not
+    // apply to it (and would kill the process with SIGXFSZ).
+    match crate::heap_limits::without_file_size_limit(|| crate::sys::ftruncate(fd, HEAP_SIZE)) {
+        Ok(_) => {}
+        Err(libc::EFBIG) => fatal(
+            "cannot size the heap's memory file: the hard RLIMIT_FSIZE (ulimit -H -f) is below \
+             512 GiB; tagsan needs it unlimited (soft limits are fine)",
+        ),
+        Err(_) => fatal("ftruncate of the heap memfd failed"),
     }
     fd
+}
+
+/// Why a fixed mapping failed, in words.
+fn map_error(what: &'static str, errno: i32) -> &'static str {
+    match (what, errno) {
+        ("heap", libc::EEXIST) => "cannot map the tagged heap: its fixed address range is in use",
+        ("heap", libc::ENOMEM) => {
+            "cannot map the tagged heap: out of address space (a hard virtual memory limit, \
+             ulimit -H -v? tagsan needs ~8 TiB of address space; a soft limit, ulimit -S -v, \
+             is honoured as the heap's budget)"
+        }
+        ("heap", _) => "cannot map the tagged heap at its fixed address range",
+        (_, libc::EEXIST) => "cannot map shadow memory: its fixed address range is in use",
+        (_, libc::ENOMEM) => {
+            "cannot map shadow memory: out of address space (a hard limit, ulimit -H -v or \
+             ulimit -H -d? tagsan needs 32 GiB of reserved shadow; soft limits are honoured as \
+             the heap's budget)"
+        }
+        _ => "cannot map shadow memory at its fixed address range",
+    }
 }
 
 /// Maps alias `tag` of heap file `fd`. `replace` maps over an existing alias
@@ -125,27 +148,25 @@ pub fn map_alias(fd: i32, tag: usize, replace: bool) {
     } else {
         libc::MAP_FIXED_NOREPLACE
     };
-    let p = unsafe {
-        libc::mmap(
-            addr as *mut libc::c_void,
-            HEAP_SIZE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_SHARED | libc::MAP_NORESERVE | fixed,
-            fd,
-            0,
-        )
-    };
-    if p as usize != addr {
-        if p != libc::MAP_FAILED {
+    let r = crate::sys::mmap(
+        addr,
+        HEAP_SIZE,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_SHARED | libc::MAP_NORESERVE | fixed,
+        fd,
+        0,
+    );
+    match r {
+        Ok(p) if p == addr => {}
+        Ok(p) => {
             // An old kernel that ignores MAP_FIXED_NOREPLACE gave us another address.
-            unsafe { libc::munmap(p, HEAP_SIZE) };
+            let _ = crate::sys::munmap(p, HEAP_SIZE);
+            fatal_in_range(
+                map_error("heap", libc::EEXIST),
+                Some((HEAP_BASE, HEAP_BASE << 1)),
+            );
         }
-        let msg = match errno() {
-            libc::EEXIST => "cannot map the tagged heap: its fixed address range is in use",
-            libc::ENOMEM => "cannot map the tagged heap: out of address space (a virtual memory limit, ulimit -v?)",
-            _ => "cannot map the tagged heap at its fixed address range",
-        };
-        fatal_in_range(msg, Some((HEAP_BASE, HEAP_BASE << 1)));
+        Err(e) => fatal_in_range(map_error("heap", e), Some((HEAP_BASE, HEAP_BASE << 1))),
     }
 }
 
@@ -157,26 +178,24 @@ pub fn map_all(tag_bits: u32) {
     for tag in 0..(1usize << tag_bits) {
         map_alias(fd, tag, false);
     }
-    let p = unsafe {
-        libc::mmap(
-            SHADOW_BASE as *mut libc::c_void,
-            SHADOW_SIZE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE
-                | libc::MAP_ANONYMOUS
-                | libc::MAP_NORESERVE
-                | libc::MAP_FIXED_NOREPLACE,
-            -1,
-            0,
-        )
-    };
-    if p as usize != SHADOW_BASE {
-        let msg = match errno() {
-            libc::EEXIST => "cannot map shadow memory: its fixed address range is in use",
-            libc::ENOMEM => "cannot map shadow memory: out of address space (a virtual memory limit, ulimit -v?)",
-            _ => "cannot map shadow memory at its fixed address range",
-        };
-        fatal_in_range(msg, Some((SHADOW_BASE, SHADOW_BASE + SHADOW_SIZE)));
+    let r = crate::sys::mmap(
+        SHADOW_BASE,
+        SHADOW_SIZE,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE,
+        -1,
+        0,
+    );
+    match r {
+        Ok(p) if p == SHADOW_BASE => {}
+        Ok(_) => fatal_in_range(
+            map_error("shadow", libc::EEXIST),
+            Some((SHADOW_BASE, SHADOW_BASE + SHADOW_SIZE)),
+        ),
+        Err(e) => fatal_in_range(
+            map_error("shadow", e),
+            Some((SHADOW_BASE, SHADOW_BASE + SHADOW_SIZE)),
+        ),
     }
     HEAP_FD.store(fd, Ordering::Relaxed);
     TAG_BITS.store(tag_bits, Ordering::Release);
@@ -190,12 +209,46 @@ pub fn set_heap_fd(fd: i32) {
 /// Gives heap offsets `[off, off+len)` back to the OS (page aligned). Later
 /// reads see zeros.
 pub fn release_heap(off: usize, len: usize) {
-    unsafe {
-        libc::fallocate(
-            heap_fd(),
-            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-            off as libc::off_t,
-            len as libc::off_t,
-        );
+    let _ = crate::sys::fallocate(
+        heap_fd(),
+        libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+        off,
+        len,
+    );
+}
+
+/// Copies bytes `[from_off, from_off + len)` of heap file `from` to offset
+/// `to_off` of file `to` (the same file, or the forked child's new one),
+/// skipping holes: pages nobody ever touched are not read (a read fault on
+/// a memfd hole would allocate a page) nor written. The destination range
+/// must read as zero where the source has holes. Falls back to writing
+/// from alias 0 (the mapping of the heap file) if `copy_file_range` fails.
+/// Returns false if the copy could not be made.
+pub fn copy_file_data(from: i32, from_off: usize, to: i32, to_off: usize, len: usize) -> bool {
+    let end = from_off + len;
+    let mut off = from_off;
+    while off < end {
+        let data = match crate::sys::lseek(from, off, libc::SEEK_DATA) {
+            Ok(d) if d < end => d,
+            _ => break, // ENXIO: no data past `off`
+        };
+        let hole = crate::sys::lseek(from, data, libc::SEEK_HOLE)
+            .unwrap_or(end)
+            .min(end);
+        let mut at = data;
+        while at < hole {
+            let n = (hole - at).min(1 << 30);
+            let dst = to_off + (at - from_off);
+            let done = match crate::sys::copy_file_range(from, at, to, dst, n) {
+                Ok(k) if k > 0 => k,
+                _ => match crate::sys::pwrite(to, (HEAP_BASE + at) as *const u8, n, dst) {
+                    Ok(k) if k > 0 => k,
+                    _ => return false,
+                },
+            };
+            at += done;
+        }
+        off = hole;
     }
+    true
 }

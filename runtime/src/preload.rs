@@ -131,7 +131,9 @@ fn verdict() -> Verdict {
 #[cfg_attr(not(test), no_mangle)]
 pub extern "C" fn __tagsan_preload_init() {
     match verdict() {
-        Verdict::Serve => crate::init::ensure_init(),
+        Verdict::Serve => {
+            crate::init::ensure_init();
+        }
         Verdict::Dormant => {}
         Verdict::NotFirst(name) => {
             // Options are parsed here, before `init`, only on this path.

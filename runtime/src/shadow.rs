@@ -68,11 +68,7 @@ pub fn clear_large(addr: usize, len: usize) {
     }
     unsafe {
         core::ptr::write_bytes(begin as *mut u8, 0, page_begin - begin);
-        libc::madvise(
-            page_begin as *mut libc::c_void,
-            page_end - page_begin,
-            libc::MADV_DONTNEED,
-        );
+        let _ = crate::sys::madvise(page_begin, page_end - page_begin, libc::MADV_DONTNEED);
         core::ptr::write_bytes(page_end as *mut u8, 0, end - page_end);
     }
 }

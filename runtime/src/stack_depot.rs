@@ -57,7 +57,9 @@ const HEADER_WORDS: usize = 2;
 pub fn capture(origin: Origin) -> StackId {
     let depth = crate::flags::flags().malloc_context_size.min(MAX_DEPTH);
     if depth == 0 {
-        return StackId(0);
+        // No frames, but reports still name the thread (as ASan's
+        // "allocated by thread T1 here: <empty stack>").
+        return thread_only();
     }
     let mut frames = [core::mem::MaybeUninit::<usize>::uninit(); MAX_DEPTH];
     let n = unwind::unwind_uninit(origin, &mut frames[..depth]);
@@ -66,12 +68,24 @@ pub fn capture(origin: Origin) -> StackId {
     store(crate::thread::current_tid(), frames)
 }
 
-/// Stores `frames` as taken by thread `tid` and returns its id (the id of an
-/// identical stored stack if there is one). 0 if the depot is full.
-pub fn store(tid: u32, frames: &[usize]) -> StackId {
-    if frames.is_empty() {
-        return StackId(0);
+/// The record of this thread with no frames (`malloc_context_size=0`),
+/// stored once per thread.
+fn thread_only() -> StackId {
+    thread_local! {
+        static ID: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
     }
+    ID.with(|id| {
+        if id.get() == 0 {
+            id.set(store(crate::thread::current_tid(), &[]).0);
+        }
+        StackId(id.get())
+    })
+}
+
+/// Stores `frames` as taken by thread `tid` and returns its id (the id of an
+/// identical stored stack if there is one; an empty stack still records the
+/// thread). 0 if the depot is full.
+pub fn store(tid: u32, frames: &[usize]) -> StackId {
     let frames = &frames[..frames.len().min(MAX_DEPTH)];
     let Some(arena) = arena() else {
         return StackId(0);
@@ -158,21 +172,10 @@ fn arena() -> Option<*mut u64> {
     if !a.is_null() {
         return Some(a);
     }
-    let p = unsafe {
-        libc::mmap(
-            core::ptr::null_mut(),
-            ARENA_BYTES,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        return None;
-    }
-    ARENA.store(p.cast(), Ordering::Release);
-    Some(p.cast())
+    // A raw system call: a program's own `mmap` could call malloc.
+    let p = crate::sys::map_anonymous(ARENA_BYTES).ok()? as *mut u64;
+    ARENA.store(p, Ordering::Release);
+    Some(p)
 }
 
 /// Searches the chain starting at record `id` for this stack.
@@ -256,7 +259,15 @@ mod tests {
     fn none_and_garbage_ids() {
         assert!(lookup(StackId(0)).is_none());
         assert!(lookup(StackId(u32::MAX)).is_none());
-        assert_eq!(store(0, &[]), StackId(0));
+    }
+
+    #[test]
+    fn an_empty_stack_still_records_its_thread() {
+        let id = store(7, &[]);
+        assert_ne!(id, StackId(0));
+        let s = lookup(id).unwrap();
+        assert_eq!((s.tid, s.frames.len()), (7, 0));
+        assert_eq!(store(7, &[]), id);
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl<T> SpinLock<T> {
             if spins < 64 {
                 core::hint::spin_loop();
             } else {
-                unsafe { libc::sched_yield() };
+                crate::sys::sched_yield();
             }
         }
         SpinGuard { lock: self }

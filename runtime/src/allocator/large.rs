@@ -255,6 +255,17 @@ pub fn free(off: usize, tag: u8, free_stack: u32) -> FreeResult {
     }
 }
 
+/// Gives up the extent `reserve` just returned at `off`, before it was
+/// handed out (its memory could not be backed): its pages are dropped and
+/// its range becomes a reusable hole.
+pub fn abandon(off: usize) {
+    let mut l = LARGE.lock();
+    if let Some(e) = l.extents.remove(&off) {
+        crate::mapping::release_heap(off, e.span);
+        l.holes.insert(off, e.span);
+    }
+}
+
 /// An extent and where it starts.
 pub type Located = (usize, Extent);
 

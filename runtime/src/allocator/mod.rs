@@ -251,19 +251,23 @@ fn choose_small_tag(c: usize, idx: usize, m: &metadata::Meta) -> u8 {
 /// Allocates `size` bytes aligned to `align` (a power of two ≥ 16); null
 /// (with `errno`) or a report on failure, per `fail`.
 pub fn allocate(size: usize, align: usize, kind: AllocKind, zero: bool, origin: Origin) -> *mut u8 {
-    crate::init::ensure_init();
-    if size > MAX_ALLOCATION {
-        return fail(
-            "requested allocation size exceeds maximum supported size",
-            size,
-            libc::ENOMEM,
-            origin,
-        );
+    if !crate::init::ensure_init() {
+        // Re-entered while this very thread starts the runtime.
+        return crate::bootstrap::alloc(size, align);
+    }
+    // Limits of one request, and under RLIMIT_AS/RLIMIT_DATA the count of
+    // the heap in use (`heap_limits`; `release` on every way out).
+    if let Err(why) = crate::heap_limits::admit(size) {
+        return crate::heap_limits::fail(why, size, origin);
     }
     let Some(c) = class_for(size, align) else {
         return allocate_large(size, align, kind, zero, origin);
     };
     let Some(idx) = thread_cache::pop(c) else {
+        crate::heap_limits::release(size);
+        if let Some(why) = primary::refused(c) {
+            return crate::heap_limits::fail(why, size, origin);
+        }
         return fail(
             "out of memory: size class region exhausted",
             size,
@@ -317,6 +321,7 @@ fn allocate_large(
     origin: Origin,
 ) -> *mut u8 {
     let Some(large::Reserved { off, span, fresh }) = large::reserve(size, align, kind) else {
+        crate::heap_limits::release(size);
         return fail(
             "out of memory: large allocation region exhausted",
             size,
@@ -324,6 +329,14 @@ fn allocate_large(
             origin,
         );
     };
+    if fresh {
+        // Explicit growth under strict overcommit (rule 3).
+        if let Err(why) = crate::heap_limits::back(off, size) {
+            large::abandon(off);
+            crate::heap_limits::release(size);
+            return crate::heap_limits::fail(why, size, origin);
+        }
+    }
     let chunk = HEAP_BASE + off;
     // Fresh extents read as zero (their pages were punched out or never
     // touched), so calloc needs no memset; a reused cached one does.
@@ -366,6 +379,10 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
     }
     crate::init::ensure_init();
     if !is_heap(p) || ptr_tag(p) as usize >= crate::mapping::alias_count() {
+        if crate::bootstrap::owns(p) {
+            // Start-up arena blocks are never reused (`bootstrap`).
+            return;
+        }
         crate::report::invalid_free(p, origin);
         return;
     }
@@ -409,6 +426,7 @@ pub fn deallocate(ptr: *mut u8, kind: AllocKind, origin: Origin) {
         };
     }
     crate::shadow::set(chunk, size_of_class(c), SHADOW_FREED);
+    crate::heap_limits::release(w.size());
     m.free_stack.store(capture(origin), Ordering::Relaxed);
     thread_cache::quarantine(c, idx as u32);
 }
@@ -422,6 +440,7 @@ fn deallocate_large(p: usize, off: usize, tag: u8, kind: AllocKind, origin: Orig
             requested,
             alloc_stack,
         } => {
+            crate::heap_limits::release(requested);
             // The extent's description is dropped a few hundred frees from
             // now: the history keeps it.
             crate::history::record(p, requested, StackId(alloc_stack), StackId(stack));
@@ -437,6 +456,10 @@ fn deallocate_large(p: usize, off: usize, tag: u8, kind: AllocKind, origin: Orig
 /// The live block at `p` (exact pointer, matching tag): (requested size,
 /// usable size). `None` for anything else.
 pub fn live_block(p: usize) -> Option<(usize, usize)> {
+    if crate::bootstrap::owns(p) {
+        let size = crate::bootstrap::size_of(p);
+        return Some((size, size));
+    }
     if !is_heap(p) {
         return None;
     }
@@ -452,6 +475,23 @@ pub fn reallocate(ptr: *mut u8, size: usize, origin: Origin) -> *mut u8 {
     if ptr.is_null() {
         return allocate(size, 16, AllocKind::Malloc, false, origin);
     }
+    if crate::bootstrap::owns(ptr as usize) {
+        // A start-up arena block moves to the heap (`bootstrap`).
+        let old = crate::bootstrap::size_of(ptr as usize);
+        let new = allocate(size, 16, AllocKind::Malloc, false, origin);
+        if !new.is_null() {
+            // SAFETY: `old` bytes of the arena block, into a new block of
+            // `size` bytes.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    ptr as usize as *const u8,
+                    untag(new as usize) as *mut u8,
+                    old.min(size),
+                )
+            };
+        }
+        return new;
+    }
     let Some((old_size, _)) = live_block(ptr as usize) else {
         // Let free's validation report it.
         deallocate(ptr, AllocKind::Malloc, origin);
@@ -461,15 +501,62 @@ pub fn reallocate(ptr: *mut u8, size: usize, origin: Origin) -> *mut u8 {
     if new.is_null() {
         return new;
     }
-    unsafe {
-        core::ptr::copy_nonoverlapping(
-            untag(ptr as usize) as *const u8,
-            untag(new as usize) as *mut u8,
-            old_size.min(size),
-        )
-    };
+    let len = old_size.min(size);
+    if !(len >= COPY_BY_FILE
+        && is_heap(ptr as usize)
+        && copy_large(ptr as usize, new as usize, len))
+    {
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                untag(ptr as usize) as *const u8,
+                untag(new as usize) as *mut u8,
+                len,
+            )
+        };
+    }
     deallocate(ptr, AllocKind::Malloc, origin);
     new
+}
+
+/// From this many bytes, `realloc` copies a (large) block through the heap
+/// file, skipping pages that were never touched: growing a big, sparsely
+/// written buffer (doubling it past the RAM, say) then costs only the pages
+/// written, not a read fault and a copy of every page (a read fault on a
+/// memfd hole allocates a page, where anonymous memory maps the zero page).
+/// Below it a plain copy is faster: measured (`realloc` back and forth
+/// between N and 2N bytes, fully written, 500 times, µs per call, 3 runs):
+/// 1 MiB: 100-140 plain vs 1600-2000 through the file (the destination is
+/// a cached extent, already mapped); 4 MiB: 8800-12200 vs 8400-9900;
+/// 16 MiB: 70000-75000 vs 37000-39500 (fresh pages: the kernel's copy
+/// saves the faults).
+const COPY_BY_FILE: usize = 8 << 20;
+
+/// Copies `len` bytes of large block `from` to large block `to`: the whole
+/// pages through the heap file, the rest with a plain copy. Both start page
+/// aligned (large blocks start their extent).
+fn copy_large(from: usize, to: usize, len: usize) -> bool {
+    let (from_off, to_off) = (heap_offset(from), heap_offset(to));
+    if from_off < LARGE_BEGIN || to_off < LARGE_BEGIN {
+        return false;
+    }
+    // The destination must read as zero where the source has holes (a
+    // reused extent does not): drop its pages first. Only whole pages the
+    // copy covers: the block's last granule may hold its short-granule tag.
+    let pages = len & !4095;
+    crate::mapping::release_heap(to_off, pages);
+    let fd = crate::mapping::heap_fd();
+    if !crate::mapping::copy_file_data(fd, from_off, fd, to_off, pages) {
+        return false;
+    }
+    // SAFETY: the rest of two live blocks of at least `len` bytes each.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            (untag(from) + pages) as *const u8,
+            (untag(to) + pages) as *mut u8,
+            len - pages,
+        )
+    };
+    true
 }
 
 /// Flushes the calling thread's cache (thread exit).

@@ -38,14 +38,40 @@ pub fn take(c: usize, out: &mut [u32]) -> usize {
     }
     let cap = capacity(c) as u32;
     let mut fresh = FRESH[c].load(Ordering::Relaxed);
-    while n < out.len() && fresh < cap {
-        out[n] = fresh;
-        fresh += 1;
-        n += 1;
+    let carve = ((out.len() - n) as u32).min(cap - fresh);
+    if carve > 0 {
+        // Fresh chunks grow the heap: backed now when growth is explicit
+        // (`heap_limits`, strict overcommit).
+        let bytes = carve as usize * size_of_class(c);
+        let off = chunk_offset(c, fresh as usize);
+        match crate::heap_limits::back(off, bytes) {
+            Ok(()) => {
+                for _ in 0..carve {
+                    out[n] = fresh;
+                    fresh += 1;
+                    n += 1;
+                }
+            }
+            Err(why) => REFUSED[c].store(why.encode(), Ordering::Relaxed),
+        }
     }
     FRESH[c].store(fresh, Ordering::Release);
     drop(central);
     n
+}
+
+/// Why class `c` could not carve fresh chunks last time, if their memory
+/// could not be backed (rather than the class region being full).
+/// (`Refusal::encode`; an atomic, not a lock: nothing to hold across fork.)
+static REFUSED: [AtomicU32; NUM_CLASSES] = [const { AtomicU32::new(0) }; NUM_CLASSES];
+
+/// After `take` gave nothing: why fresh chunks of class `c` were refused, or
+/// `None` if its region is full.
+pub fn refused(c: usize) -> Option<crate::heap_limits::Refusal> {
+    if FRESH[c].load(Ordering::Acquire) as usize >= capacity(c) {
+        return None;
+    }
+    crate::heap_limits::Refusal::decode(REFUSED[c].load(Ordering::Relaxed))
 }
 
 /// Returns freed chunks of class `c` to the central list.

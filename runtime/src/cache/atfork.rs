@@ -6,10 +6,10 @@
 //! section would leave its slot set in the child, where no one will ever
 //! clear it, so `synchronize_rcu` would never return.
 //!
-//! So the first `cache_create` registers `pthread_atfork` handlers. They are
-//! registered after the runtime's own (`fork.rs`, at init), so ours prepare
-//! first (taking the cache locks before the allocator's, the order they nest
-//! in) and run last in the parent and child.
+//! So the runtime's fork handlers (`fork.rs`, registered at start-up) call
+//! `prepare` first (taking the cache locks before the allocator's, the
+//! order they nest in) and `parent`/`child` last. They run whether or not a
+//! cache exists: RCU is usable without any cache.
 //!
 //! Invariants: between prepare and parent/child the forking thread holds
 //! `REGISTRY`, then every registered cache's lock in list order, then the
@@ -18,13 +18,12 @@
 
 use super::Cache;
 use crate::sync::SpinLock;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 /// Guards registration (and is held across fork).
 static REGISTRY: SpinLock<()> = SpinLock::new(());
 /// Newest registered cache; each links to the one registered before.
 static HEAD: AtomicPtr<Cache> = AtomicPtr::new(core::ptr::null_mut());
-static HANDLERS: AtomicBool = AtomicBool::new(false);
 
 /// Adds `cache` to the list the fork handlers lock.
 pub fn register(cache: &'static Cache) {
@@ -33,10 +32,6 @@ pub fn register(cache: &'static Cache) {
         .next
         .store(HEAD.load(Ordering::Relaxed), Ordering::Relaxed);
     HEAD.store(cache as *const Cache as *mut Cache, Ordering::Release);
-    if !HANDLERS.swap(true, Ordering::AcqRel) {
-        // pthread_atfork allocates; the allocator is re-entrant by now.
-        unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
-    }
 }
 
 fn caches() -> impl Iterator<Item = &'static Cache> {
@@ -48,7 +43,8 @@ fn caches() -> impl Iterator<Item = &'static Cache> {
     })
 }
 
-extern "C" fn prepare() {
+/// Before `fork`: takes every cache lock.
+pub fn prepare() {
     core::mem::forget(REGISTRY.lock());
     for c in caches() {
         c.lock_for_fork();
@@ -69,11 +65,13 @@ fn release() {
     }
 }
 
-extern "C" fn parent() {
+/// In the parent after `fork`.
+pub fn parent() {
     release();
 }
 
-extern "C" fn child() {
+/// In the child after `fork`.
+pub fn child() {
     super::rcu::fork_child();
     release();
 }

@@ -19,7 +19,17 @@
 //!   means a reader whose slot store the writer missed reads after the
 //!   unpublish). `COMPLETED` is then at least `target`;
 //! - a callback queued when `GP` was `g` runs once `COMPLETED > g`, on the
-//!   thread that completed the grace period (or `barrier`), with no lock held.
+//!   thread that completed the grace period (or `barrier`), with no lock held;
+//!   callbacks are taken from the queue one at a time, so one that waits
+//!   (`barrier`) leaves the rest for others to run;
+//! - `barrier` returns once every callback queued before it has run, or is
+//!   itself blocked in a `barrier` called from inside a callback: a callback
+//!   may call `barrier` (liburcu and the kernel forbid it; here it works),
+//!   and two such callbacks on two threads do not wait for each other.
+//!   Callbacks that keep calling `barrier` from inside callbacks more than
+//!   `MAX_CALLBACK_NESTING` deep stop the program with one line (a callback
+//!   that re-queues itself and waits for itself would otherwise recurse
+//!   forever).
 
 use crate::sync::SpinLock;
 use core::cell::Cell;
@@ -50,27 +60,24 @@ const MB_UNKNOWN: u8 = 0;
 const MB_NO: u8 = 1;
 const MB_YES: u8 = 2;
 /// Whether `membarrier(PRIVATE_EXPEDITED)` is registered. Settled before any
-/// read-side section or grace period uses it, constant afterwards.
+/// read-side section or grace period uses it, constant afterwards (reset to
+/// unknown in a forked child, whose new address space must register again).
+/// No lock: registering is idempotent, so racing threads may both do it, and
+/// a fork at any moment leaves nothing held.
 static MEMBARRIER: AtomicU8 = AtomicU8::new(MB_UNKNOWN);
-static MB_INIT: SpinLock<()> = SpinLock::new(());
 
-const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
-const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: i64 = 1 << 3;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: i64 = 1 << 4;
 
 #[cold]
 fn init_membarrier() -> bool {
-    let _g = MB_INIT.lock();
-    if MEMBARRIER.load(Ordering::Acquire) == MB_UNKNOWN {
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_membarrier,
-                MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-                0,
-                0,
-            )
-        };
-        MEMBARRIER.store(if r == 0 { MB_YES } else { MB_NO }, Ordering::Release);
-    }
+    let ok = crate::sys::membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED).is_ok();
+    let _ = MEMBARRIER.compare_exchange(
+        MB_UNKNOWN,
+        if ok { MB_YES } else { MB_NO },
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    );
     MEMBARRIER.load(Ordering::Acquire) == MB_YES
 }
 
@@ -97,7 +104,7 @@ fn reader_barrier() {
 fn writer_barrier() {
     fence(Ordering::SeqCst);
     if have_membarrier() {
-        unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) };
+        let _ = crate::sys::membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
     }
 }
 
@@ -216,7 +223,7 @@ pub fn synchronize() {
         if spins < 100 {
             core::hint::spin_loop();
         } else {
-            unsafe { libc::usleep(50) };
+            crate::sys::nanosleep(50_000);
         }
     }
     complete(target);
@@ -234,15 +241,41 @@ pub fn poll() {
     }
 }
 
-/// Waits until every callback queued before the call has run.
+/// Waits until every callback queued before the call has run (or is
+/// itself waiting in a `barrier` inside a callback: see the invariants).
 pub fn barrier() {
-    synchronize();
-    // Callbacks queued before `synchronize` began are ready now and ran in
-    // `complete` (ours, or a concurrent one that took them from the queue:
-    // wait for it to finish with them).
-    while RUNNING.load(Ordering::Acquire) != 0 {
-        unsafe { libc::sched_yield() };
+    let depth = DEPTH.with(|d| d.get());
+    if depth > MAX_CALLBACK_NESTING {
+        crate::mapping::fatal(
+            "tagsan_rcu_barrier called from call_rcu callbacks nested more than 64 deep (a \
+             callback that queues itself again and waits for itself?)",
+        );
     }
+    // Callbacks queued before this point become ready in this grace period,
+    // and run in `complete` (here, or on a thread that took them).
+    synchronize();
+    // This thread's own callbacks in progress are parked while it waits:
+    // nobody waits for them, and they wait for no parked one.
+    let me = depth as u64 * PARKED_ONE;
+    PROGRESS.fetch_add(me, Ordering::AcqRel);
+    loop {
+        // Run what another thread's `complete` left ready (a callback of
+        // its may be the one waiting here), then wait for running ones.
+        run_ready();
+        let p = PROGRESS.load(Ordering::Acquire);
+        // Outside callbacks, wait for every running one (none waits for
+        // us); inside one, not for the parked ones (they may wait for us).
+        let waited_for = if depth == 0 {
+            p & RUNNING_MASK
+        } else {
+            (p & RUNNING_MASK) - (p >> 32)
+        };
+        if waited_for == 0 {
+            break;
+        }
+        crate::sys::sched_yield();
+    }
+    PROGRESS.fetch_sub(me, Ordering::AcqRel);
 }
 
 /// A deferred call: `f(arg)` after a grace period.
@@ -254,8 +287,18 @@ struct Callback {
 }
 
 static QUEUE: SpinLock<Vec<Callback>> = SpinLock::new(Vec::new());
-/// Threads running taken callbacks.
-static RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// Callbacks running (low 32 bits) and, of those, how many are parked in
+/// a `barrier` (high 32 bits), in one word so both are read at once.
+static PROGRESS: AtomicU64 = AtomicU64::new(0);
+const PARKED_ONE: u64 = 1 << 32;
+const RUNNING_MASK: u64 = PARKED_ONE - 1;
+/// How deep callbacks calling `barrier` may nest on one thread.
+const MAX_CALLBACK_NESTING: u32 = 64;
+
+thread_local! {
+    /// Callbacks this thread is inside (they nest through `barrier`).
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
 
 /// Calls `f(arg)` after a grace period (`call_rcu`).
 pub fn call(f: unsafe extern "C" fn(*mut libc::c_void), arg: *mut libc::c_void) {
@@ -273,26 +316,29 @@ pub fn pending() -> usize {
     QUEUE.lock().len()
 }
 
+/// Runs the ready callbacks, taking them from the queue one at a time.
 fn run_ready() {
     let done = COMPLETED.load(Ordering::Acquire);
-    let mut ready: Vec<Callback> = Vec::new();
-    RUNNING.fetch_add(1, Ordering::AcqRel);
-    {
-        let mut q = QUEUE.lock();
-        let mut i = 0;
-        while i < q.len() {
-            if q[i].after < done {
-                ready.push(q.swap_remove(i));
-            } else {
-                i += 1;
+    loop {
+        let next = {
+            let mut q = QUEUE.lock();
+            // Oldest first. Counted as running before the queue lock is
+            // released, so a `barrier` never sees it in neither place.
+            let next = q.iter().position(|c| c.after < done).map(|i| q.remove(i));
+            if next.is_some() {
+                PROGRESS.fetch_add(1, Ordering::AcqRel);
             }
-        }
-    }
-    // Queue order is not kept by swap_remove; callbacks are independent.
-    for c in ready {
+            next
+        };
+        let Some(c) = next else {
+            return;
+        };
+        DEPTH.with(|d| d.set(d.get() + 1));
+        // SAFETY: the callback and argument `call_rcu` was given.
         unsafe { (c.f)(c.arg as *mut libc::c_void) };
+        DEPTH.with(|d| d.set(d.get() - 1));
+        PROGRESS.fetch_sub(1, Ordering::AcqRel);
     }
-    RUNNING.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// Takes the callback queue's lock for `fork`.
@@ -307,9 +353,14 @@ pub unsafe fn fork_unlock() {
 }
 
 /// In the child: only the forking thread exists, so every other thread's
-/// reader slot is cleared and freed (their sections ended with them), and
-/// no callback is being run by another thread.
+/// reader slot is cleared and freed (their sections ended with them), no
+/// callback is being run by another thread, and the child's new address
+/// space registers for membarrier again before it relies on it.
 pub fn fork_child() {
+    if MEMBARRIER.load(Ordering::Acquire) == MB_YES {
+        MEMBARRIER.store(MB_UNKNOWN, Ordering::Release);
+        init_membarrier();
+    }
     let mine = SLOT.with(|s| s.0.get());
     for (i, r) in READERS.iter().enumerate() {
         if i + 1 != mine {
@@ -317,7 +368,8 @@ pub fn fork_child() {
             r.used.store(false, Ordering::Relaxed);
         }
     }
-    RUNNING.store(0, Ordering::Relaxed);
+    let mine = DEPTH.with(|d| d.get()) as u64;
+    PROGRESS.store(mine, Ordering::Relaxed);
 }
 
 #[cfg(test)]

@@ -3,18 +3,22 @@
 //! handlers to call.
 //!
 //! The depot is lock-free except while its arena is created; the
-//! symbolizer's cache and the report lock are only held during a report.
-//! A child forked while another thread held one of them would wait on it
-//! forever, so the child resets them (that thread does not exist there).
+//! symbolizer's cache is only held during a report. Both are taken across
+//! fork (a child must not see the cache half-updated), and released on
+//! both sides. The report lock is not a lock `prepare` may take (the
+//! reporting thread's callback may fork): a child forked while another
+//! thread reported releases it, as that thread does not exist there.
 
 /// `prepare`: no thread may be half-way through creating the depot.
 pub fn prepare() {
+    crate::symbolize::lock_cache_for_fork();
     crate::stack_depot::lock_for_fork();
 }
 
 /// `parent`: undo `prepare`.
 pub fn parent() {
     crate::stack_depot::unlock_after_fork();
+    crate::symbolize::reset_cache_after_fork();
 }
 
 /// `child`: undo `prepare`, and release what a vanished thread held.

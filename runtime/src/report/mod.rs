@@ -483,6 +483,10 @@ pub fn alloc_dealloc_mismatch(ptr: usize, allocated: AllocKind, freed: AllocKind
 pub fn bad_allocation_kind(what: &str) -> &'static str {
     if what.contains("calloc") {
         "calloc-overflow"
+    } else if what.contains("alignment") && what.contains("posix_memalign") {
+        "invalid-posix-memalign-alignment"
+    } else if what.contains("alignment") && what.contains("aligned_alloc") {
+        "invalid-aligned-alloc-alignment"
     } else if what.contains("align") {
         "invalid-allocation-alignment"
     } else if what.contains("out of memory") {
@@ -514,9 +518,16 @@ pub fn bad_allocation(what: &str, size: usize, origin: Origin) -> ! {
         pid(),
         origin.pc
     );
+    // An alignment error's number is the alignment (the interceptors pass
+    // it as `size`).
+    let label = if kind.starts_with("invalid-") && kind.ends_with("alignment") {
+        "alignment"
+    } else {
+        "size"
+    };
     let _ = writeln!(
         out,
-        "{what} (size {size:#x}) in thread T{}:",
+        "{what} ({label} {size:#x}) in thread T{}:",
         crate::thread::current_tid()
     );
     print_frames(&mut out, frames);
@@ -529,4 +540,30 @@ pub fn bad_allocation(what: &str, size: usize, origin: Origin) -> ! {
     out.flush();
     session.end();
     unsafe { libc::_exit(1) }
+}
+
+/// An access faulted on a heap page the kernel could not back (`SIGBUS`
+/// on the heap's memory file, see `heap_limits`): an `out-of-memory` report
+/// with the stack of the access. Never returns.
+pub fn heap_page_unbacked(addr: usize, origin: Origin) -> ! {
+    let Some(session) = session::begin(true, 0) else {
+        crate::sys::exit_now(crate::flags::flags().exitcode)
+    };
+    let kind = "out-of-memory";
+    let mut stack = [0usize; MAX_DEPTH];
+    let n = current_stack(origin, &mut stack);
+    let frames = &stack[..n];
+    let mut out = Out::new();
+    header(&mut out, kind, addr, origin.pc);
+    let _ = writeln!(
+        out,
+        "the kernel could not give the tagged heap's memory file a page for {addr:#x} (the commit limit of vm.overcommit_memory=2, a full memory cgroup?) in thread T{}:",
+        crate::thread::current_tid()
+    );
+    print_frames(&mut out, frames);
+    let _ = writeln!(out);
+    summary(&mut out, kind, frames);
+    out.flush();
+    session.end();
+    crate::sys::exit_now(crate::flags::flags().exitcode)
 }

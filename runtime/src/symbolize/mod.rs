@@ -119,8 +119,18 @@ pub fn describe_data(addr: usize) -> Option<DataInfo> {
     })
 }
 
-/// Forgets parsed modules (keeps their mappings, which stay valid).
+/// Takes the module cache's lock and the module listing's for `fork`
+/// (`reset_cache_after_fork` releases them).
+pub fn lock_cache_for_fork() {
+    core::mem::forget(CACHE.lock());
+    modules::lock_for_fork();
+}
+
+/// Releases the module cache's and listing's locks after `fork` (parent
+/// and child).
 pub fn reset_cache_after_fork() {
+    modules::unlock_after_fork();
+    // SAFETY: taken by `lock_cache_for_fork` in this thread (or the child).
     unsafe { CACHE.force_unlock() };
 }
 

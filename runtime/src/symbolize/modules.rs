@@ -17,12 +17,33 @@ impl LoadedModule {
     }
 }
 
+/// Held while `dl_iterate_phdr` runs, and across `fork`: glibc (2.36) does
+/// not reset the loader lock `dl_iterate_phdr` takes in a forked child, so
+/// a child forked while another thread's report listed modules would wait
+/// forever in its own first report. With this lock taken by the fork
+/// handlers, no runtime thread is inside `dl_iterate_phdr` at a fork.
+static LISTING: crate::sync::SpinLock<()> = crate::sync::SpinLock::new(());
+
 /// Lists the loaded modules. Called at report time only (it takes the
 /// dynamic loader's lock).
 pub fn loaded_modules() -> Vec<LoadedModule> {
     let mut out: Vec<LoadedModule> = Vec::new();
+    let _listing = LISTING.lock();
+    // SAFETY: the callback only reads the loader's records and pushes to
+    // `out`, which outlives the call.
     unsafe { libc::dl_iterate_phdr(Some(callback), (&mut out as *mut Vec<LoadedModule>).cast()) };
     out
+}
+
+/// Takes `LISTING` for `fork` (`unlock_after_fork` releases it).
+pub fn lock_for_fork() {
+    core::mem::forget(LISTING.lock());
+}
+
+/// Releases `LISTING` after `fork` (parent and child).
+pub fn unlock_after_fork() {
+    // SAFETY: taken by `lock_for_fork` in this thread (or the forked child).
+    unsafe { LISTING.force_unlock() };
 }
 
 unsafe extern "C" fn callback(

@@ -1,0 +1,3 @@
+fn main() {
+    println!("reserved: {}", fallible::reserve_everything().unwrap());
+}
